@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for tests that run inside a guest (sourced).  Results are lines
+# "PASS: name", "FAIL: name" or "SKIP: name"; the runner counts them.
+
+AFS_FAILED=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; AFS_FAILED=1; }
+skip() { echo "SKIP: $*"; }
+
+# check <name> <command...>: one test that passes if the command succeeds.
+# The command runs in this shell, so a function may set variables.
+check() {
+	local name=$1 out=/tmp/afs-check.$$
+	shift
+	if "$@" >"$out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name"
+		sed 's/^/    /' "$out" | tail -n 20
+	fi
+	rm -f "$out"
+}
+
+# check_fails <name> <command...>: passes if the command fails.
+check_fails() {
+	local name=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		fail "$name (unexpectedly succeeded)"
+	else
+		pass "$name"
+	fi
+}
+
+afs_done() { exit $AFS_FAILED; }
+
+afs_insmod() {
+	insmod "$AFS_MODDIR/af_smbdirect.ko" "$@"
+}
+
+# Bring up the RDMA link(s) this topology uses.  One guest: a veth pair in
+# the initial namespace with a device on each end (rxe on 6.1/6.12 works
+# only there).  Two guests: a device on the virtual NIC.
+# Sets AFS_LOCAL4/6 and AFS_REMOTE4/6 to the addresses to listen/connect on.
+afs_rdma_up() {
+	local type=${AFS_LINK:-rxe} mod
+	mod=$([ "$type" = siw ] && echo siw || echo rdma_rxe)
+	modprobe "$mod" 2>/dev/null
+	if [ "$AFS_TOPOLOGY" = two ]; then
+		rdma link add "${type}0" type "$type" netdev "$AFS_DEV" || return 1
+		AFS_LOCAL4=$AFS_ADDR4 AFS_LOCAL6=$AFS_ADDR6
+		AFS_REMOTE4=$AFS_PEER4 AFS_REMOTE6=$AFS_PEER6
+	else
+		ip link add veth0 type veth peer name veth1 || return 1
+		ip addr add 10.99.0.1/24 dev veth0
+		ip addr add 10.99.0.2/24 dev veth1
+		ip -6 addr add fd99::1/64 dev veth0 nodad
+		ip -6 addr add fd99::2/64 dev veth1 nodad
+		ip link set veth0 up
+		ip link set veth1 up
+		rdma link add "${type}0" type "$type" netdev veth0 || return 1
+		rdma link add "${type}1" type "$type" netdev veth1 || return 1
+		AFS_LOCAL4=10.99.0.1 AFS_LOCAL6=fd99::1
+		AFS_REMOTE4=10.99.0.2 AFS_REMOTE6=fd99::2
+	fi
+	export AFS_LOCAL4 AFS_LOCAL6 AFS_REMOTE4 AFS_REMOTE6
+}
+
+# Wait until the peer guest answers on the link (two guests only).
+afs_wait_peer() {
+	local i
+	for i in $(seq 60); do
+		ping -c1 -W1 "$AFS_PEER4" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	return 1
+}
