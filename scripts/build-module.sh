@@ -23,7 +23,9 @@ copy_tree() {
 }
 
 if [ "$root" = - ]; then
-	kdir=$(bash "$AFS_TOP/scripts/debug-kernel.sh")/build
+	# The published debug kernel (scripts/debug-kernel.sh makes it).
+	kdir=$(readlink -f "$AFS_CACHE/kernels/debug")/build
+	[ -f "$kdir/.config" ] || die "no debug kernel: run scripts/debug-kernel.sh"
 	src=$AFS_CACHE/build/$rel
 	copy_tree "$src"
 	run() { (cd "$src" && "$@"); }

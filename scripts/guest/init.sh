@@ -7,6 +7,11 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mkdir -p /dev/pts /dev/shm
+# What udev would create: bash's process substitution needs /dev/fd.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /tmp
@@ -20,7 +25,8 @@ ip link set lo up
 
 if [ -n "${AFS_ADDR4:-}" ]; then
 	modprobe virtio_net 2>/dev/null
-	dev=$(ls /sys/class/net | grep -v '^lo$' | head -n1)
+	# The runner gives the link NIC a 52:54:00:99:00:xx address.
+	dev=$(grep -l '^52:54:00:99:00:' /sys/class/net/*/address | head -n1 | cut -d/ -f5)
 	ip link set "$dev" mtu "$AFS_MTU" up
 	ip addr add "$AFS_ADDR4/24" dev "$dev"
 	ip -6 addr add "$AFS_ADDR6/64" dev "$dev" nodad

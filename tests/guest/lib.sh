@@ -34,7 +34,12 @@ check_fails() {
 
 afs_done() { exit $AFS_FAILED; }
 
+# insmod does not resolve dependencies: load the module's first.
 afs_insmod() {
+	local dep
+	for dep in $(modinfo -F depends "$AFS_MODDIR/af_smbdirect.ko" | tr , ' '); do
+		modprobe "$dep" || return 1
+	done
 	insmod "$AFS_MODDIR/af_smbdirect.ko" "$@"
 }
 

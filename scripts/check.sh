@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every test on every kernel: host deps, kernels (cached), module builds,
+# host-side suites, then guests.  Ends with "N passed, N failed" and exits
+# non-zero when anything failed.
+#   AFS_KERNELS="bookworm trixie sid debug"  kernels to test (default all)
+#   AFS_SKIP_LINKS=1                          skip the two-guest runs
+. "$(dirname "$0")/lib.sh"
+
+kernels=${AFS_KERNELS:-bookworm trixie sid debug}
+res=$AFS_OUT/check
+rm -rf "$res"
+mkdir -p "$res"
+passed=0 failed=0
+t0=$(date +%s)
+
+ok() { passed=$((passed + 1)); echo "PASS: $*"; }
+ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# tally <name> <log>: add a suite's own "N passed, N failed" line.
+tally() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n1)
+	if [ -z "$line" ]; then
+		ko "$1 (no summary line; see $2)"
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }; f=${f%% failed*}
+	passed=$((passed + p)) failed=$((failed + f))
+	echo "$([ "$f" = 0 ] && echo PASS || echo FAIL): $1 ($line)"
+}
+# Lines of a guest run: its PASS/FAIL lines count one each.
+guest() {
+	local name=$1 log=$res/vm-$1.log
+	shift
+	bash "$AFS_TOP/scripts/vm" -o "$AFS_OUT/runs/$name" "$@" >"$log" 2>&1
+	local rc=$? p f
+	p=$(grep -c '^\(\[.\] \)\{0,1\}PASS:' "$log")
+	f=$(grep -c '^\(\[.\] \)\{0,1\}FAIL:' "$log")
+	grep -E '^(\[.\] )?FAIL:' "$log" | sed "s/^/FAIL: $name /; s/FAIL: \(.*\)FAIL: /FAIL: \1/"
+	passed=$((passed + p)) failed=$((failed + f))
+	if [ $rc != 0 ] && [ "$f" = 0 ]; then
+		ko "$name exited $rc"
+	fi
+	log "guest $name: $p passed, $f failed"
+}
+have_kernel() { [ -f "$AFS_CACHE/kernels/$1/release" ]; }
+release() { cat "$AFS_CACHE/kernels/$1/release"; }
+
+# Host packages, then kernels: the debug kernel builds (once, ~20 min)
+# while the stock kernels download.
+afs_host_deps $AFS_HOST_PKGS clang
+bash "$AFS_TOP/scripts/debug-kernel.sh" >"$res/debug-kernel.log" 2>&1 &
+dk=$!
+if bash "$AFS_TOP/scripts/stock-kernels.sh" >"$res/stock.log" 2>&1; then
+	ok "stock kernels cached"
+else
+	ko "stock kernels cached (see $res/stock.log)"
+	tail -n 5 "$res/stock.log"
+fi
+
+# Host-side suites run while the debug kernel may still be building.
+make -C "$AFS_TOP/tests/fuzz" check >"$res/fuzz.log" 2>&1
+tally "codec selftest and fuzz replay" "$res/fuzz.log"
+if [ -f "$AFS_TOP/tools/Makefile" ]; then
+	make -C "$AFS_TOP/tools" check >"$res/tools.log" 2>&1
+	tally "tools over TCP" "$res/tools.log"
+fi
+
+if wait $dk; then
+	ok "debug kernel built"
+else
+	ko "debug kernel built (see $res/debug-kernel.log)"
+	tail -n 5 "$res/debug-kernel.log"
+fi
+
+# checkpatch from the debug kernel's tree, on every kernel source file.
+cp=$AFS_CACHE/kernels/debug/build/scripts/checkpatch.pl
+if [ -x "$cp" ]; then
+	for f in "$AFS_TOP"/smbdirect/*.[ch] "$AFS_TOP"/include/uapi/linux/*.h \
+		 "$AFS_TOP"/tests/kunit/*.c; do
+		if "$cp" --no-tree --quiet --strict --show-types -f "$f" >"$res/checkpatch.log" 2>&1; then
+			ok "checkpatch ${f#"$AFS_TOP"/}"
+		else
+			ko "checkpatch ${f#"$AFS_TOP"/}"
+			head -n 10 "$res/checkpatch.log"
+		fi
+	done
+fi
+
+# Module builds (W=1, sparse where the headers allow), each with its
+# kernel's own compiler.
+built=
+for k in $kernels; do
+	if ! have_kernel "$k"; then
+		ko "build for $k (kernel not cached)"
+		continue
+	fi
+	root=$([ "$k" = debug ] && echo - || echo "$AFS_CACHE/roots/$k")
+	if bash "$AFS_TOP/scripts/build-module.sh" "$(release "$k")" "$root" >"$res/build-$k.log" 2>&1; then
+		ok "build for $k ($(release "$k"), W=1, warning-free)"
+		built="$built $k"
+	else
+		ko "build for $k ($(release "$k"))"
+		tail -n 20 "$res/build-$k.log"
+	fi
+done
+make -C "$AFS_TOP/tests/guest" OUT="$AFS_OUT/bin" >"$res/guest-progs.log" 2>&1 ||
+	ko "guest test programs build (see $res/guest-progs.log)"
+[ -f "$AFS_TOP/tools/Makefile" ] && make -C "$AFS_TOP/tools" O="$AFS_OUT" >>"$res/guest-progs.log" 2>&1
+
+# Guests: per kernel, then two-guest links.
+for k in $built; do
+	guest "smoke-$k" -k "$k" "$AFS_TOP/tests/guest/smoke.sh"
+	[ -f "$AFS_TOP/tests/guest/stream.sh" ] &&
+		guest "stream-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh"
+done
+case " $built " in *" debug "*) guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh" ;; esac
+
+# link <name> <link> <kernel a> <kernel b>
+link() {
+	case " $built " in *" $3 "*) ;; *) return ;; esac
+	case " $built " in *" $4 "*) ;; *) return ;; esac
+	guest "$1" -2 -k "$3" -p "$4" -l "$2" "$AFS_TOP/tests/guest/link.sh"
+	if python3 "$AFS_TOP/scripts/pcap-check.py" "$AFS_OUT/runs/$1/link.pcap" "$2" >"$res/pcap-$1.log" 2>&1; then
+		ok "$1 pcap holds $2 traffic over IPv4 and IPv6"
+	else
+		ko "$1 pcap holds $2 traffic over IPv4 and IPv6 ($(cat "$res/pcap-$1.log"))"
+	fi
+}
+if [ -z "${AFS_SKIP_LINKS:-}" ]; then
+	link link-rxe-bookworm-debug rxe bookworm debug
+	link link-siw-debug-debug siw debug debug
+	link link-rxe-trixie-sid rxe trixie sid
+fi
+
+log "check took $(($(date +%s) - t0)) s; logs in $res and $AFS_OUT/runs"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

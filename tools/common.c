@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared helpers for the af_smbdirect user-space tools. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "common.h"
+
+#define SYSFS_FAMILY "/sys/module/af_smbdirect/parameters/family"
+
+const char *prog = "smbd-tool";
+int quiet;
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void warnmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+long long parse_num(const char *s, const char *what, long long min,
+		    long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (end != s) {
+		switch (*end) {
+		case 'k': case 'K': v <<= 10; end++; break;
+		case 'm': case 'M': v <<= 20; end++; break;
+		}
+	}
+	if (errno || end == s || *end || v < min || v > max)
+		die("invalid %s '%s' (expected %lld..%lld)", what, s, min, max);
+	return v;
+}
+
+int net_opt(struct net_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case '4':
+		o->ipver = 4;
+		return 1;
+	case '6':
+		o->ipver = 6;
+		return 1;
+	case OPT_TCP:
+		o->tcp = 1;
+		return 1;
+	case OPT_FAMILY:
+		o->family = parse_num(arg, "family", 1, 255);
+		return 1;
+	}
+	return 0;
+}
+
+/* Family number: override, else the module parameter, else the header. */
+int smbd_family(int override)
+{
+	FILE *f;
+	int v;
+
+	if (override > 0)
+		return override;
+	f = fopen(SYSFS_FAMILY, "r");
+	if (f) {
+		if (fscanf(f, "%d", &v) == 1 && v > 0) {
+			fclose(f);
+			return v;
+		}
+		fclose(f);
+	}
+	return AF_SMBDIRECT;
+}
+
+const char *net_family_name(const struct net_opts *o)
+{
+	return o->tcp ? "tcp" : "smbdirect";
+}
+
+char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+
+		inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(s->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s->sin6_port));
+	} else {
+		snprintf(buf, len, "(family %d)", sa->sa_family);
+	}
+	return buf;
+}
+
+static int make_socket(const struct net_opts *o, int ai_family)
+{
+	int fam = o->tcp ? ai_family : smbd_family(o->family);
+	int fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 && !o->tcp &&
+	    (errno == EAFNOSUPPORT || errno == EINVAL))
+		die("socket(family %d): %s (is af_smbdirect loaded? "
+		    "--tcp uses TCP instead)", fam, strerror(errno));
+	return fd;
+}
+
+static struct addrinfo *resolve(const struct net_opts *o, const char *host,
+				const char *port, int passive)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	int err;
+
+	hints.ai_family = o->ipver == 4 ? AF_INET :
+			  o->ipver == 6 ? AF_INET6 : AF_UNSPEC;
+	if (passive)
+		hints.ai_flags = AI_PASSIVE;
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err)
+		die("%s port %s: %s", host ? host : "*", port,
+		    gai_strerror(err));
+	return res;
+}
+
+/* Connect to the first address of @host that accepts; exits on failure. */
+int net_connect(const struct net_opts *o, const char *host, const char *port)
+{
+	struct addrinfo *res, *ai;
+	char buf[80];
+	int fd = -1, err = 0;
+
+	res = resolve(o, host, port, 0);
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = make_socket(o, ai->ai_family);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINTR && wait_fd(fd, POLLOUT) == 0) {
+			socklen_t l = sizeof(err);
+
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+			if (!err)
+				break;
+		} else {
+			err = errno;
+		}
+		close(fd);
+		fd = -1;
+		if (ai->ai_next)
+			warnmsg("connect %s: %s",
+				sockaddr_str(ai->ai_addr, buf, sizeof(buf)),
+				strerror(err));
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		die("cannot connect to %s port %s: %s", host, port,
+		    strerror(err));
+	return fd;
+}
+
+/*
+ * Bind and listen on @addr (NULL: wildcard, IPv6 dual-stack first, then
+ * IPv4); exits on failure.
+ */
+int net_listen(const struct net_opts *o, const char *addr, const char *port)
+{
+	struct addrinfo *res, *ai;
+	int fd = -1, err = 0, one = 1, zero = 0, pass;
+
+	res = resolve(o, addr, port, 1);
+	for (pass = 0; pass < 2 && fd < 0; pass++) {
+		for (ai = res; ai; ai = ai->ai_next) {
+			if ((ai->ai_family == AF_INET6) != (pass == 0))
+				continue;
+			fd = make_socket(o, ai->ai_family);
+			if (fd < 0) {
+				err = errno;
+				continue;
+			}
+			/* Best effort: AF_SMBDIRECT may not know these. */
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				   sizeof(one));
+			if (ai->ai_family == AF_INET6 && !addr)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+					   &zero, sizeof(zero));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+			    listen(fd, 128) == 0)
+				break;
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		die("cannot listen on %s port %s: %s", addr ? addr : "*", port,
+		    strerror(err));
+	return fd;
+}
+
+int set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+int wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do
+		r = poll(&p, 1, -1);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -1 : 0;
+}
+
+/* Read until @n bytes or EOF; returns bytes read, or -1 on error. */
+ssize_t read_full(int fd, void *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = read(fd, (char *)buf + done, n - done);
+		if (r > 0) {
+			done += r;
+		} else if (r == 0) {
+			break;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(fd, POLLIN))
+				return -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return done;
+}
+
+/* Write all @n bytes; returns 0, or -1 on error. */
+int write_full(int fd, const void *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = write(fd, (const char *)buf + done, n - done);
+		if (r >= 0) {
+			done += r;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(fd, POLLOUT))
+				return -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * SOL_SMBDIRECT options shown by -v.  Each entry compiles only when the
+ * uapi header defines its macro, so this list may name options the kernel
+ * does not offer yet.  Values are printed according to their length.
+ */
+static const struct { const char *name; int opt; } smbd_opts[] = {
+#define SMBD_OPT(x) { #x, x },
+#ifdef SMBDIRECT_NEGOTIATED_VERSION
+	SMBD_OPT(SMBDIRECT_NEGOTIATED_VERSION)
+#endif
+#ifdef SMBDIRECT_MAX_SEND_SIZE
+	SMBD_OPT(SMBDIRECT_MAX_SEND_SIZE)
+#endif
+#ifdef SMBDIRECT_MAX_RECEIVE_SIZE
+	SMBD_OPT(SMBDIRECT_MAX_RECEIVE_SIZE)
+#endif
+#ifdef SMBDIRECT_MAX_FRAGMENTED_SIZE
+	SMBD_OPT(SMBDIRECT_MAX_FRAGMENTED_SIZE)
+#endif
+#ifdef SMBDIRECT_MAX_READ_WRITE_SIZE
+	SMBD_OPT(SMBDIRECT_MAX_READ_WRITE_SIZE)
+#endif
+#ifdef SMBDIRECT_SEND_CREDIT_TARGET
+	SMBD_OPT(SMBDIRECT_SEND_CREDIT_TARGET)
+#endif
+#ifdef SMBDIRECT_RECEIVE_CREDIT_MAX
+	SMBD_OPT(SMBDIRECT_RECEIVE_CREDIT_MAX)
+#endif
+#ifdef SMBDIRECT_KEEPALIVE_INTERVAL
+	SMBD_OPT(SMBDIRECT_KEEPALIVE_INTERVAL)
+#endif
+#ifdef SMBDIRECT_INFO
+	SMBD_OPT(SMBDIRECT_INFO)
+#endif
+#ifdef SMBDIRECT_STATS
+	SMBD_OPT(SMBDIRECT_STATS)
+#endif
+#undef SMBD_OPT
+	{ NULL, 0 }
+};
+
+static void print_opt_value(const unsigned char *v, socklen_t len)
+{
+	socklen_t i;
+
+	if (len == 1 || len == 2 || len == 4 || len == 8) {
+		unsigned long long x = 0;
+
+		memcpy(&x, v, len);	/* little-endian hosts */
+		fprintf(stderr, "%llu", x);
+	} else if (len && len % 8 == 0) {
+		for (i = 0; i < len; i += 8) {
+			uint64_t x;
+
+			memcpy(&x, v + i, 8);
+			fprintf(stderr, "%s%llu", i ? " " : "",
+				(unsigned long long)x);
+		}
+	} else {
+		for (i = 0; i < len; i++)
+			fprintf(stderr, "%02x", v[i]);
+	}
+}
+
+char *local_str(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	return sockaddr_str((struct sockaddr *)&ss, buf, len);
+}
+
+/* -v: local and peer address, then any SOL_SMBDIRECT parameters. */
+void print_conn_info(int fd, const char *what)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char a[80], b[80];
+
+	local_str(fd, a, sizeof(a));
+	strcpy(b, "?");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		sockaddr_str((struct sockaddr *)&ss, b, sizeof(b));
+	fprintf(stderr, "%s: %s local %s peer %s\n", prog, what, a, b);
+	print_smbd_opts(fd);
+}
+
+/* -v: every SOL_SMBDIRECT option the header names and the socket answers. */
+void print_smbd_opts(int fd)
+{
+	unsigned char val[512];
+	socklen_t len;
+	int i;
+
+	for (i = 0; smbd_opts[i].name; i++) {
+		len = sizeof(val);
+		if (getsockopt(fd, SOL_SMBDIRECT, smbd_opts[i].opt, val,
+			       &len) < 0)
+			continue;
+		fprintf(stderr, "%s:   %s = ", prog, smbd_opts[i].name);
+		print_opt_value(val, len);
+		fputc('\n', stderr);
+	}
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared helpers for the af_smbdirect user-space tools. */
+#ifndef _SMBD_TOOLS_COMMON_H
+#define _SMBD_TOOLS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <linux/af_smbdirect.h>
+
+#define FRAME_HDR_LEN	SMBDIRECT_FRAME_HDR_LEN
+#define FRAME_MAX	0x00ffffffu	/* top byte of the length must be 0 */
+
+extern const char *prog;	/* program name for messages */
+extern int quiet;		/* -q: suppress warnings */
+
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Address family selection shared by all tools. */
+struct net_opts {
+	int tcp;	/* use plain TCP instead of AF_SMBDIRECT */
+	int family;	/* AF_SMBDIRECT number; -1: sysfs, then header */
+	int ipver;	/* 0 (any), 4 or 6 */
+};
+
+#define NET_OPTS_INIT	{ .tcp = 0, .family = -1, .ipver = 0 }
+
+/* getopt_long codes for the shared long options. */
+enum { OPT_TCP = 0x100, OPT_FAMILY, OPT_RAW, OPT_MAX_CONNS, OPT_ONCE,
+       OPT_COMPARE };
+
+/* Handle -4, -6, --tcp, --family; returns 1 if @c was one of them. */
+int net_opt(struct net_opts *o, int c, const char *arg);
+
+int smbd_family(int override);
+const char *net_family_name(const struct net_opts *o);
+int net_connect(const struct net_opts *o, const char *host, const char *port);
+int net_listen(const struct net_opts *o, const char *addr, const char *port);
+char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len);
+char *local_str(int fd, char *buf, size_t len);
+void print_conn_info(int fd, const char *what);
+void print_smbd_opts(int fd);
+int set_nonblock(int fd, int on);
+
+long long parse_num(const char *s, const char *what, long long min,
+		    long long max);
+
+/* Blocking-or-not safe full I/O; they poll on EAGAIN and retry on EINTR. */
+ssize_t read_full(int fd, void *buf, size_t n);
+int write_full(int fd, const void *buf, size_t n);
+int wait_fd(int fd, short events);
+
+static inline void frame_put(uint8_t *h, uint32_t len)
+{
+	h[0] = len >> 24;
+	h[1] = len >> 16;
+	h[2] = len >> 8;
+	h[3] = len;
+}
+
+/* Returns the payload length, or -1 if the header is invalid. */
+static inline long frame_get(const uint8_t *h)
+{
+	if (h[0])
+		return -1;
+	return (long)h[1] << 16 | h[2] << 8 | h[3];
+}
+
+#endif /* _SMBD_TOOLS_COMMON_H */
