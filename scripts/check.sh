@@ -114,6 +114,9 @@ for k in $built; do
 	guest "smoke-$k" -k "$k" "$AFS_TOP/tests/guest/smoke.sh"
 	[ -f "$AFS_TOP/tests/guest/stream.sh" ] &&
 		guest "stream-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh"
+	# Two namespaces with their own rxe: 7.x only.
+	r=$(release "$k")
+	[ "${r%%.*}" -ge 7 ] && guest "netns-$k" -k "$k" "$AFS_TOP/tests/guest/netns.sh"
 done
 case " $built " in *" debug "*) guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh" ;; esac
 

@@ -19,8 +19,12 @@ check "peer answers" afs_wait_peer
 
 if [ "$AFS_ROLE" = server ]; then
 	say "listening on $AFS_LOCAL4 port $port"
-	check "receive a file over AF_SMBDIRECT" \
-		timeout 180 "$bin/smbdcat" -v -l "$AFS_LOCAL4" "$port" >/tmp/received
+	receive() {
+		timeout 180 "$bin/smbdcat" -v -l "$AFS_LOCAL4" "$port" >/tmp/received 2>/tmp/smbdcat.err
+	}
+	check "receive a file over AF_SMBDIRECT" receive
+	say "smbdcat -v: connection, negotiated parameters, counters"
+	cat /tmp/smbdcat.err
 	echo "received $(stat -c %s /tmp/received) bytes, sha256 $(sha256sum </tmp/received | cut -c1-64)"
 	# Tell the client what arrived, through the shared run directory.
 	sha256sum </tmp/received | cut -c1-64 >/afs-out/received.sha256
@@ -31,12 +35,15 @@ else
 	send() {
 		local i
 		for i in $(seq 30); do
-			"$bin/smbdcat" -v -s 65536 "$AFS_REMOTE4" "$port" </tmp/file && return 0
+			"$bin/smbdcat" -v -s 65536 "$AFS_REMOTE4" "$port" </tmp/file \
+				2>/tmp/smbdcat.err && return 0
 			sleep 1
 		done
 		return 1
 	}
 	check "send a file over AF_SMBDIRECT" send
+	say "smbdcat -v: connection, negotiated parameters, counters"
+	cat /tmp/smbdcat.err
 	echo "$sum" >/afs-out/sent.sha256
 fi
 afs_done

@@ -71,6 +71,22 @@ afs_rdma_up() {
 	export AFS_LOCAL4 AFS_LOCAL6 AFS_REMOTE4 AFS_REMOTE6
 }
 
+# Two namespaces nsa (10.99.1.1, fd99:1::1) and nsb (10.99.1.2, fd99:1::2)
+# on a veth pair, each end with its own rxe (7.x has per-namespace rxe).
+afs_rdma_netns_up() {
+	modprobe rdma_rxe || return 1
+	ip netns add nsa && ip netns add nsb || return 1
+	ip link add va netns nsa type veth peer name vb netns nsb || return 1
+	ip -n nsa addr add 10.99.1.1/24 dev va
+	ip -n nsb addr add 10.99.1.2/24 dev vb
+	ip -n nsa -6 addr add fd99:1::1/64 dev va nodad
+	ip -n nsb -6 addr add fd99:1::2/64 dev vb nodad
+	ip -n nsa link set va up && ip -n nsa link set lo up
+	ip -n nsb link set vb up && ip -n nsb link set lo up
+	ip netns exec nsa rdma link add rxea type rxe netdev va || return 1
+	ip netns exec nsb rdma link add rxeb type rxe netdev vb || return 1
+}
+
 # Wait until the peer guest answers on the link (two guests only).
 afs_wait_peer() {
 	local i
