@@ -45,12 +45,16 @@ afs_apt_opts() {
 
 afs_apt_update() {
 	local opts stamp=$AFS_CACHE/apt/updated
+	# Scripts run side by side share these lists (apt's own lock is off).
+	exec 8>"$AFS_CACHE/.lock-apt"
+	flock 8
 	opts=$(afs_apt_opts bookworm trixie sid)
 	if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
 		log "apt: refreshing private package lists"
 		# shellcheck disable=SC2086
 		apt-get -q $opts update >&2 && touch "$stamp"
 	fi
+	flock -u 8
 	echo "$opts"
 }
 
