@@ -6,6 +6,8 @@
 #   AFS_KERNELS="bookworm trixie sid debug"  kernels to test (default all)
 #   AFS_SKIP_LINKS=1                          skip the two-guest runs
 . "$(dirname "$0")/lib.sh"
+# A failing step is counted, never fatal: the run always reaches its tally.
+set +e +o pipefail
 
 kernels=${AFS_KERNELS:-bookworm trixie sid debug}
 res=$AFS_OUT/check

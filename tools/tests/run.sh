@@ -42,7 +42,8 @@ listen_bg()
 		"${@/@PORT@/$PORT}" < "$in" > "$out" 2> "$err" &
 		PID=$!
 		bgpids+=("$PID")
-		for i in $(seq 100); do
+		# Generous: CI machines can be loaded (kernel builds, guests).
+		for i in $(seq 600); do
 			grep -q "listening on" "$err" && return 0
 			kill -0 "$PID" 2>/dev/null || break
 			sleep 0.05
