@@ -9,6 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 
 rel=$1 root=$2
+# Trees built for the same kernel share its build directory.
+afs_lock "build-$rel"
 out=$AFS_OUT/$rel
 mkdir -p "$out"
 rm -f "$out"/*.ko
