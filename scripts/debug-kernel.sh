@@ -17,7 +17,13 @@ publish() {
 	local rel
 	rel=$(cat "$dir/release")
 	ln -sfn bzImage "$dir/vmlinuz"
-	ln -sfn "modules/lib/modules/$rel" "$dir/modules"
+	# modules -> the tree for /lib/modules/<release> (older caches
+	# installed into modules/ itself).
+	if [ -d "$dir/modules" ] && [ ! -L "$dir/modules" ]; then
+		rm -f "$dir/modules/$rel"
+		mv "$dir/modules" "$dir/modroot"
+	fi
+	ln -sfn "modroot/lib/modules/$rel" "$dir/modules"
 	mkdir -p "$AFS_CACHE/kernels"
 	ln -sfn "$dir" "$AFS_CACHE/kernels/debug"
 	# Under TCG on a busy host, ACPI's AML interpreter with KASAN, lockdep
@@ -55,7 +61,7 @@ done <"$frag"
 [ $missing -eq 0 ] || die "config fragment not fully applied"
 nice make -j3 bzImage modules >"$dir/build.log" 2>&1 ||
 	{ tail -n 40 "$dir/build.log" >&2; die "kernel build failed"; }
-make -s modules_install INSTALL_MOD_PATH="$dir/modules" INSTALL_MOD_STRIP=1 >&2
+make -s modules_install INSTALL_MOD_PATH="$dir/modroot" INSTALL_MOD_STRIP=1 >&2
 cp arch/x86/boot/bzImage "$dir/bzImage"
 make -s kernelrelease >"$dir/release"
 touch "$dir/done"

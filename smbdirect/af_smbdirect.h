@@ -3,14 +3,150 @@
 #ifndef _AF_SMBDIRECT_H
 #define _AF_SMBDIRECT_H
 
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/socket.h>
 #include <net/sock.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_cm.h>
 #include <linux/af_smbdirect.h>
+#include "codec.h"
 
 extern int afsmbd_family;
+extern struct workqueue_struct *afsmbd_wq;
+
+/* Module parameters (conn.c) */
+extern unsigned int afsmbd_keepalive_secs;
+
+/*
+ * Connection phases.  Every CM event and completion is checked against the
+ * phase it may arrive in; anything else fails the connection.
+ */
+enum afsmbd_cstate {
+	AFSMBD_C_IDLE = 0,	/* no RDMA activity yet (or listener) */
+	AFSMBD_C_RESOLVE_ADDR,
+	AFSMBD_C_RESOLVE_ROUTE,
+	AFSMBD_C_CONNECT,	/* client: rdma_connect issued */
+	AFSMBD_C_ACCEPT,	/* server: rdma_accept issued */
+	AFSMBD_C_NEGOTIATE,	/* RDMA up, SMB-Direct negotiate running */
+	AFSMBD_C_CONNECTED,
+	AFSMBD_C_FAILED,	/* teardown queued or done; err is final */
+};
+
+/* A pre-posted receive buffer, DMA-mapped for the connection's life. */
+struct afsmbd_rx {
+	struct ib_cqe cqe;
+	struct list_head list;		/* on conn->rx_hold while not posted */
+	struct afsmbd_conn *conn;
+	void *buf;
+	u64 dma;
+};
+
+/* A send buffer from the connection's pool, DMA-mapped once. */
+struct afsmbd_tx {
+	struct ib_cqe cqe;
+	struct list_head list;		/* tx_free or tx_pending */
+	struct afsmbd_conn *conn;
+	void *buf;
+	u64 dma;
+	u32 len;			/* raw message length (negotiate) */
+	u32 data_len;			/* payload bytes at AFSMBD_DATA_HDR_LEN */
+	u32 remaining;			/* RemainingDataLength to send */
+	bool raw;			/* negotiate message: no data header */
+	bool fail_after;		/* fail the connection once sent */
+};
+
+/* A reassembled message as the reader sees it: 4-byte header, body. */
+struct afsmbd_msg {
+	struct list_head list;
+	u32 len;			/* AFSMBD_FRAME_HDR_LEN + body */
+	u32 off;			/* bytes already read */
+	u32 fill;			/* body bytes assembled so far */
+	u8 data[];
+};
+
+/*
+ * The SMB-Direct connection engine state of one socket.  Fields marked
+ * (L) are under ->lock, (S) under lock_sock of the owning socket,
+ * (R) only touched by the receive completion handler (completions of one
+ * CQ are processed one at a time), (M) under ->mutex.
+ */
+struct afsmbd_conn {
+	spinlock_t lock;		/* credits, queues, state vs. completions */
+	struct mutex mutex;		/* serialises CM handler and teardown */
+	enum afsmbd_cstate state;	/* (L) written, READ_ONCE readers */
+	int err;			/* (L) sticky first error, 0 = clean */
+	bool server;
+	bool rdma_connected;		/* (M) rdma_disconnect needed */
+	bool torn_down;			/* (M) */
+	bool queued;			/* child on the listener's acceptq */
+
+	struct rdma_cm_id *id;		/* (M) */
+	struct sockaddr_storage laddr;	/* (L) cached for getsockname */
+	struct sockaddr_storage raddr;	/* (L) cached for getpeername */
+	struct ib_pd *pd;
+	struct ib_cq *cq;
+	struct ib_qp *qp;
+
+	struct afsmbd_limits limits;
+	struct afsmbd_params params;	/* valid from AFSMBD_C_CONNECTED */
+
+	/* receive side */
+	struct afsmbd_rx *rx;
+	u32 nr_rx;
+	struct list_head rx_hold;	/* (L) completed, not reposted */
+	u32 rx_posted;			/* (L) */
+	u32 recv_credits;		/* (L) credits the peer holds */
+	u16 recv_credit_target;		/* (L) peer's CreditsRequested */
+	bool need_response;		/* (L) peer set RESPONSE_REQUESTED */
+	struct afsmbd_reasm reasm;	/* (R) */
+	struct afsmbd_msg *rx_msg;	/* (R) message being reassembled */
+	struct list_head rx_queue;	/* (L) complete messages */
+	u32 rx_queued;			/* (L) unread bytes in rx_queue */
+
+	/* send side */
+	struct afsmbd_tx *tx;
+	u32 nr_tx;
+	struct list_head tx_free;	/* (L) */
+	u32 nr_tx_free;			/* (L) */
+	struct list_head tx_pending;	/* (L) filled, waiting for a credit */
+	u32 tx_pending_bytes;		/* (L) payload bytes not yet posted */
+	u32 tx_inflight;		/* (L) posted, not completed */
+	u32 send_credits;		/* (L) */
+	struct afsmbd_tx *tx_cur;	/* (S) fragment being filled */
+	struct afsmbd_frame_parser fp;	/* (S) */
+	u32 pdu_off;			/* (S) body bytes of the PDU taken */
+	int tx_err_pending;		/* (S) error owed to the next write */
+
+	/* timers */
+	struct delayed_work neg_work;	/* negotiate timeout */
+	struct delayed_work ka_work;	/* keepalive */
+	unsigned long last_rx;		/* (L) jiffies of the last receive */
+	bool ka_outstanding;		/* (L) keepalive sent, no answer yet */
+	unsigned int keepalive_secs;
+	struct work_struct teardown_work;
+
+	/* server children */
+	struct sock *parent;		/* listener; ref held until destruct */
+	struct list_head child;		/* on the parent's pending/accept list */
+
+	/* counters for SMBDIRECT_STATS (L) */
+	u64 stat_tx_msgs, stat_rx_msgs, stat_tx_bytes, stat_rx_bytes;
+	u64 stat_credit_waits, stat_empty_msgs;
+};
 
 /* Per-socket state; struct sock must come first (sk_alloc() contract). */
 struct afsmbd_sock {
 	struct sock sk;
+	struct afsmbd_conn conn;
+	struct sockaddr_storage bound;	/* (S) address given to bind() */
+	bool is_bound;			/* (S) */
+	/* listener only, under conn.lock */
+	struct list_head pending;	/* children still negotiating */
+	struct list_head acceptq;	/* children ready for accept() */
+	bool closing;
 };
 
 static inline struct afsmbd_sock *afsmbd_sk(const struct sock *sk)
@@ -18,7 +154,73 @@ static inline struct afsmbd_sock *afsmbd_sk(const struct sock *sk)
 	return container_of(sk, struct afsmbd_sock, sk);
 }
 
+static inline struct sock *afsmbd_conn_sk(struct afsmbd_conn *conn)
+{
+	return &container_of(conn, struct afsmbd_sock, conn)->sk;
+}
+
 int afsmbd_socket_init(void);
+void afsmbd_sock_init(struct sock *sk);
 void afsmbd_socket_exit(void);
+
+/* conn.c: RDMA CM, resources, negotiate, teardown */
+void afsmbd_conn_init(struct afsmbd_conn *conn);
+int afsmbd_conn_bind(struct sock *sk, struct sockaddr *addr);
+int afsmbd_conn_listen(struct sock *sk, int backlog);
+int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr);
+struct sock *afsmbd_conn_accept(struct sock *lsk);
+void afsmbd_conn_fail(struct afsmbd_conn *conn, int err);
+void afsmbd_conn_fail_locked(struct afsmbd_conn *conn, int err);
+void afsmbd_conn_close(struct sock *sk);
+void afsmbd_conn_destruct(struct afsmbd_conn *conn);
+void afsmbd_listener_close(struct sock *sk);
+int afsmbd_conn_getname(struct sock *sk, struct sockaddr_storage *ss,
+			int peer);
+void afsmbd_negotiate_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
+			   u32 len);
+void afsmbd_conn_exit(void);
+int afsmbd_conn_setup(struct afsmbd_conn *conn);
+void afsmbd_conn_free_res(struct afsmbd_conn *conn);
+void afsmbd_cache_addrs(struct afsmbd_conn *conn);
+void afsmbd_rd_atom(struct afsmbd_conn *conn, u8 *initiator, u8 *responder);
+bool afsmbd_is_iwarp(struct rdma_cm_id *id);
+extern unsigned int afsmbd_connect_timeout;
+
+/* listen.c: listener children and the accept queue */
+int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
+		      struct rdma_cm_event *ev);
+int afsmbd_cm_listener_event(struct afsmbd_conn *conn,
+			     struct rdma_cm_event *ev);
+void afsmbd_child_ready(struct afsmbd_conn *conn);
+void afsmbd_child_unlink(struct afsmbd_conn *conn);
+
+/* xfer.c: buffers, credits, sends, receives, keepalive */
+int afsmbd_xfer_alloc(struct afsmbd_conn *conn);
+void afsmbd_xfer_unmap(struct afsmbd_conn *conn);
+void afsmbd_xfer_free(struct afsmbd_conn *conn);
+int afsmbd_post_all_recvs(struct afsmbd_conn *conn);
+int afsmbd_post_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx);
+int afsmbd_post_raw(struct afsmbd_conn *conn, struct afsmbd_tx *tx);
+struct afsmbd_tx *afsmbd_tx_get(struct afsmbd_conn *conn);
+void afsmbd_tx_put(struct afsmbd_conn *conn, struct afsmbd_tx *tx);
+int afsmbd_tx_queue(struct afsmbd_conn *conn, struct afsmbd_tx *tx);
+void afsmbd_kick(struct afsmbd_conn *conn);
+void afsmbd_rx_release(struct afsmbd_conn *conn, u32 bytes);
+void afsmbd_keepalive_work(struct work_struct *work);
+void afsmbd_xfer_connected(struct afsmbd_conn *conn);
+
+/* stream.c: the Direct-TCP byte stream over SMB-Direct messages */
+int afsmbd_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
+int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			  int flags);
+bool afsmbd_stream_writable(struct afsmbd_conn *conn);
+int afsmbd_stream_flush(struct sock *sk, long timeo);
+void afsmbd_stream_purge(struct afsmbd_conn *conn);
+
+/* Payload a single message may carry after its 24-byte header. */
+static inline u32 afsmbd_max_payload(const struct afsmbd_conn *conn)
+{
+	return conn->params.max_send_size - AFSMBD_DATA_HDR_LEN;
+}
 
 #endif /* _AF_SMBDIRECT_H */

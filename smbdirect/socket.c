@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Socket layer: the AF_SMBDIRECT family, socket creation and proto_ops. */
+/* Socket layer: the AF_SMBDIRECT family, proto_ops, options and poll. */
 
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/tcp.h>
+#include <linux/capability.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <linux/sched/signal.h>
 #include <net/sock.h>
 #include "af_smbdirect.h"
+#include "compat.h"
+
+struct workqueue_struct *afsmbd_wq;
 
 static struct proto afsmbd_proto = {
 	.name		= "SMBDIRECT",
@@ -13,38 +22,524 @@ static struct proto afsmbd_proto = {
 	.obj_size	= sizeof(struct afsmbd_sock),
 };
 
+static void afsmbd_sk_destruct(struct sock *sk)
+{
+	afsmbd_conn_destruct(&afsmbd_sk(sk)->conn);
+}
+
+/**
+ * afsmbd_sock_init() - initialise our part of a freshly allocated sock
+ * @sk: socket after sock_init_data()
+ */
+void afsmbd_sock_init(struct sock *sk)
+{
+	struct afsmbd_sock *ss = afsmbd_sk(sk);
+
+	afsmbd_conn_init(&ss->conn);
+	INIT_LIST_HEAD(&ss->pending);
+	INIT_LIST_HEAD(&ss->acceptq);
+	sk->sk_destruct = afsmbd_sk_destruct;
+}
+
+/* Validate a user address: sockaddr_in or sockaddr_in6 only. */
+static int afsmbd_check_addr(const struct sockaddr *addr, int len,
+			     struct sockaddr_storage *out)
+{
+	if (len < (int)sizeof(addr->sa_family))
+		return -EINVAL;
+	switch (addr->sa_family) {
+	case AF_INET:
+		if (len < (int)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		len = sizeof(struct sockaddr_in);
+		break;
+	case AF_INET6:
+		if (len < SIN6_LEN_RFC2133)
+			return -EINVAL;
+		len = min_t(int, len, sizeof(struct sockaddr_in6));
+		break;
+	default:
+		return -EAFNOSUPPORT;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, addr, len);
+	return 0;
+}
+
+static __be16 *afsmbd_port(struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return &((struct sockaddr_in *)ss)->sin_port;
+	return &((struct sockaddr_in6 *)ss)->sin6_port;
+}
+
 static int afsmbd_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	struct afsmbd_conn *conn;
 
 	if (!sk)
 		return 0;
+	conn = &afsmbd_sk(sk)->conn;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		afsmbd_listener_close(sk);
+	else
+		afsmbd_conn_close(sk);
 	sock_orphan(sk);
+	release_sock(sk);
+	/* Tear down now, so rmmod after close() finds no reference left. */
+	flush_work(&conn->teardown_work);
 	sock->sk = NULL;
 	sock_put(sk);
 	return 0;
 }
 
+static int afsmbd_bind(struct socket *sock, AFSMBD_UADDR *uaddr, int len)
+{
+	struct sock *sk = sock->sk;
+	struct afsmbd_sock *ss = afsmbd_sk(sk);
+	struct sockaddr_storage addr;
+	int err;
+
+	err = afsmbd_check_addr((struct sockaddr *)uaddr, len, &addr);
+	if (err)
+		return err;
+	if (ntohs(*afsmbd_port(&addr)) &&
+	    ntohs(*afsmbd_port(&addr)) < PROT_SOCK &&
+	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	if (ss->is_bound || ss->conn.id || sk->sk_state != TCP_CLOSE ||
+	    ss->conn.state != AFSMBD_C_IDLE) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = afsmbd_conn_bind(sk, (struct sockaddr *)&addr);
+	if (!err) {
+		ss->bound = addr;
+		ss->is_bound = true;
+	}
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int afsmbd_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	struct afsmbd_sock *ss = afsmbd_sk(sk);
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int err = 0;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED ||
+	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) ||
+	    ss->conn.state != AFSMBD_C_IDLE) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!ss->conn.id) {
+		/* Like TCP: listen() on an unbound socket picks a port. */
+		err = afsmbd_conn_bind(sk, (struct sockaddr *)&any);
+		if (err)
+			goto out;
+		memcpy(&ss->bound, &any, sizeof(any));
+		ss->is_bound = true;
+	}
+	err = afsmbd_conn_listen(sk, backlog);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static bool afsmbd_connecting(struct afsmbd_conn *conn)
+{
+	enum afsmbd_cstate st = READ_ONCE(conn->state);
+
+	return st != AFSMBD_C_IDLE && st != AFSMBD_C_CONNECTED &&
+	       st != AFSMBD_C_FAILED;
+}
+
+static int afsmbd_connect(struct socket *sock, AFSMBD_UADDR *uaddr,
+			  int len, int flags)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk;
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	struct sockaddr_storage addr;
+	long timeo;
+	int err;
+
+	err = afsmbd_check_addr((struct sockaddr *)uaddr, len, &addr);
+	if (err)
+		return err;
+	/* Port 0 means the SMB-Direct port for IB/RoCE. */
+	if (!*afsmbd_port(&addr))
+		*afsmbd_port(&addr) = htons(445);
+
+	lock_sock(sk);
+	switch (READ_ONCE(conn->state)) {
+	case AFSMBD_C_IDLE:
+		if (sk->sk_state == TCP_LISTEN) {
+			err = -EINVAL;
+			goto out;
+		}
+		err = afsmbd_conn_connect(sk, (struct sockaddr *)&addr);
+		if (err)
+			goto out;
+		sock->state = SS_CONNECTING;
+		break;
+	case AFSMBD_C_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case AFSMBD_C_FAILED:
+		err = sock_error(sk) ? : -ECONNABORTED;
+		goto out;
+	default:
+		if (flags & O_NONBLOCK) {
+			err = -EALREADY;
+			goto out;
+		}
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (afsmbd_connecting(conn)) {
+		if (!timeo) {
+			err = -EINPROGRESS;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		sk_wait_event(sk, &timeo, !afsmbd_connecting(conn), &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (err)
+		goto out;
+	if (READ_ONCE(conn->state) == AFSMBD_C_CONNECTED) {
+		sock->state = SS_CONNECTED;
+	} else {
+		err = sock_error(sk) ? : -ECONNRESET;
+		sock->state = SS_UNCONNECTED;
+	}
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int afsmbd_accept(struct socket *sock, struct socket *newsock,
+			 AFSMBD_ACCEPT_ARGS)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk, *child = NULL;
+	struct afsmbd_sock *ss = afsmbd_sk(sk);
+	long timeo;
+	int err = 0;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_LISTEN) {
+		err = -EINVAL;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, AFSMBD_ACCEPT_FLAGS & O_NONBLOCK);
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!(child = afsmbd_conn_accept(sk))) {
+		if (sk->sk_state != TCP_LISTEN) {
+			err = -EINVAL;
+			break;
+		}
+		if (READ_ONCE(sk->sk_err)) {
+			err = sock_error(sk);
+			break;
+		}
+		if (!timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		sk_wait_event(sk, &timeo,
+			      !list_empty_careful(&ss->acceptq) ||
+			      READ_ONCE(sk->sk_err) ||
+			      sk->sk_state != TCP_LISTEN, &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+out:
+	release_sock(sk);
+	if (!child)
+		return err;
+
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	return 0;
+}
+
+static int afsmbd_getname(struct socket *sock, struct sockaddr *uaddr,
+			  int peer)
+{
+	struct sockaddr_storage ss;
+	int len;
+
+	len = afsmbd_conn_getname(sock->sk, &ss, peer);
+	if (len > 0)
+		memcpy(uaddr, &ss, len);
+	return len;
+}
+
+static __poll_t afsmbd_poll(struct file *file, struct socket *sock,
+			    poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct afsmbd_sock *ss = afsmbd_sk(sk);
+	struct afsmbd_conn *conn = &ss->conn;
+	enum afsmbd_cstate st;
+	__poll_t mask = 0;
+	u8 shutdown;
+
+	sock_poll_wait(file, sock, wait);
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
+		if (READ_ONCE(sk->sk_err))
+			mask |= EPOLLERR;
+		if (!list_empty_careful(&ss->acceptq))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		return mask;
+	}
+
+	st = READ_ONCE(conn->state);
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (shutdown == SHUTDOWN_MASK || st == AFSMBD_C_FAILED)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (READ_ONCE(conn->rx_queued))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (st == AFSMBD_C_CONNECTED && !(shutdown & SEND_SHUTDOWN)) {
+		if (afsmbd_stream_writable(conn))
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		else
+			sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+	} else if (st == AFSMBD_C_FAILED || (shutdown & SEND_SHUTDOWN)) {
+		/* Writes no longer block: they fail at once. */
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	}
+	return mask;
+}
+
+static int afsmbd_ioctl(struct socket *sock, unsigned int cmd,
+			unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	int val;
+
+	if (sk->sk_state == TCP_LISTEN)
+		return -EINVAL;
+	switch (cmd) {
+	case SIOCINQ:
+		val = READ_ONCE(conn->rx_queued);
+		break;
+	case SIOCOUTQ:
+		lock_sock(sk);
+		spin_lock_bh(&conn->lock);
+		val = conn->tx_pending_bytes;
+		spin_unlock_bh(&conn->lock);
+		if (conn->tx_cur)
+			val += conn->tx_cur->data_len;
+		release_sock(sk);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(val, (int __user *)arg);
+}
+
+static int afsmbd_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	int err = 0;
+
+	/* SHUT_RD/WR/RDWR (0/1/2) to RCV_/SEND_SHUTDOWN bits (1/2/3). */
+	how++;
+	if (how & ~SHUTDOWN_MASK || !how)
+		return -EINVAL;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN || conn->state == AFSMBD_C_IDLE) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (how & SEND_SHUTDOWN) {
+		/*
+		 * SMB-Direct has no half-close: flush, then disconnect both
+		 * directions.  Data already received stays readable.
+		 */
+		if (READ_ONCE(conn->state) == AFSMBD_C_CONNECTED)
+			afsmbd_stream_flush(sk, 10 * HZ);
+		afsmbd_conn_fail(conn, 0);
+	}
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+	sk->sk_state_change(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
+			     sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	u32 val;
+
+	if (level == SOL_TCP && optname == TCP_NODELAY)
+		return 0;	/* every PDU is sent at once anyway */
+	if (level != SOL_SMBDIRECT)
+		return -ENOPROTOOPT;
+	if (optname != SMBDIRECT_KEEPALIVE_INTERVAL)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(val))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	if (val > 24 * 3600)
+		return -EINVAL;
+	lock_sock(sk);
+	WRITE_ONCE(conn->keepalive_secs, val);
+	if (val && READ_ONCE(conn->state) == AFSMBD_C_CONNECTED)
+		mod_delayed_work(system_wq, &conn->ka_work, val * HZ);
+	release_sock(sk);
+	return 0;
+}
+
+static void afsmbd_fill_info(struct afsmbd_conn *conn,
+			     struct smbdirect_info *info)
+{
+	const struct afsmbd_params *p = &conn->params;
+
+	memset(info, 0, sizeof(*info));
+	spin_lock_bh(&conn->lock);
+	info->state = conn->state;
+	if (conn->state == AFSMBD_C_CONNECTED || conn->params.version) {
+		info->version = p->version;
+		info->recv_credit_max = p->recv_credit_max;
+		info->send_credit_target = p->send_credit_target;
+		info->recv_credit_target = conn->recv_credit_target;
+		info->max_send_size = p->max_send_size;
+		info->max_recv_size = p->max_recv_size;
+		info->max_fragmented_send_size = p->max_fragmented_send_size;
+		info->max_fragmented_recv_size = p->max_fragmented_recv_size;
+		info->max_read_write_size = p->max_read_write_size;
+	}
+	info->send_credits = conn->send_credits;
+	info->recv_credits = conn->recv_credits;
+	info->recv_posted = conn->rx_posted;
+	info->keepalive_interval = conn->keepalive_secs;
+	info->tx_msgs = conn->stat_tx_msgs;
+	info->rx_msgs = conn->stat_rx_msgs;
+	info->tx_bytes = conn->stat_tx_bytes;
+	info->rx_bytes = conn->stat_rx_bytes;
+	info->tx_empty_msgs = conn->stat_empty_msgs;
+	info->credit_waits = conn->stat_credit_waits;
+	spin_unlock_bh(&conn->lock);
+}
+
+static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
+			     char __user *optval, int __user *optlen)
+{
+	struct afsmbd_conn *conn = &afsmbd_sk(sock->sk)->conn;
+	struct smbdirect_info info;
+	const void *src;
+	int len, size;
+	u32 val;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	if (level == SOL_TCP && optname == TCP_NODELAY) {
+		val = 1;
+		src = &val;
+		size = sizeof(val);
+	} else if (level != SOL_SMBDIRECT) {
+		return -ENOPROTOOPT;
+	} else if (optname == SMBDIRECT_KEEPALIVE_INTERVAL) {
+		val = READ_ONCE(conn->keepalive_secs);
+		src = &val;
+		size = sizeof(val);
+	} else if (optname == SMBDIRECT_INFO) {
+		afsmbd_fill_info(conn, &info);
+		src = &info;
+		size = sizeof(info);
+	} else {
+		return -ENOPROTOOPT;
+	}
+	len = min(len, size);
+	if (copy_to_user(optval, src, len) || put_user(len, optlen))
+		return -EFAULT;
+	return 0;
+}
+
+static int afsmbd_sendmsg(struct socket *sock, struct msghdr *msg,
+			  size_t len)
+{
+	struct sock *sk = sock->sk;
+	int ret;
+
+	if (msg->msg_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE |
+			       MSG_EOR | MSG_CMSG_COMPAT))
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	ret = afsmbd_stream_sendmsg(sk, msg, len);
+	release_sock(sk);
+	return ret;
+}
+
+static int afsmbd_recvmsg(struct socket *sock, struct msghdr *msg,
+			  size_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	int ret;
+
+	lock_sock(sk);
+	ret = afsmbd_stream_recvmsg(sk, msg, len, flags);
+	release_sock(sk);
+	return ret;
+}
+
 static const struct proto_ops afsmbd_stream_ops = {
-	.family		= AF_SMBDIRECT,	/* patched to the module parameter */
+	/*
+	 * Only compared against PF_UNIX by the core; the number in force
+	 * lives in sk_family and in the registered net_proto_family.
+	 */
+	.family		= AF_SMBDIRECT,
 	.owner		= THIS_MODULE,
 	.release	= afsmbd_release,
-	.bind		= sock_no_bind,
-	.connect	= sock_no_connect,
+	.bind		= afsmbd_bind,
+	.connect	= afsmbd_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= sock_no_accept,
-	.getname	= sock_no_getname,
-	.poll		= datagram_poll,
-	.ioctl		= sock_no_ioctl,
-	.listen		= sock_no_listen,
-	.shutdown	= sock_no_shutdown,
-	.sendmsg	= sock_no_sendmsg,
-	.recvmsg	= sock_no_recvmsg,
+	.accept		= afsmbd_accept,
+	.getname	= afsmbd_getname,
+	.poll		= afsmbd_poll,
+	.ioctl		= afsmbd_ioctl,
+	.listen		= afsmbd_listen,
+	.shutdown	= afsmbd_shutdown,
+	.setsockopt	= afsmbd_setsockopt,
+	.getsockopt	= afsmbd_getsockopt,
+	.sendmsg	= afsmbd_sendmsg,
+	.recvmsg	= afsmbd_recvmsg,
 	.mmap		= sock_no_mmap,
 };
-
-/* Copy of the ops carrying the family number in force. */
-static struct proto_ops afsmbd_ops __ro_after_init;
 
 static int afsmbd_create(struct net *net, struct socket *sock, int protocol,
 			 int kern)
@@ -60,8 +555,9 @@ static int afsmbd_create(struct net *net, struct socket *sock, int protocol,
 	sk = sk_alloc(net, afsmbd_family, GFP_KERNEL, &afsmbd_proto, kern);
 	if (!sk)
 		return -ENOMEM;
-	sock->ops = &afsmbd_ops;
+	sock->ops = &afsmbd_stream_ops;
 	sock_init_data(sock, sk);
+	afsmbd_sock_init(sk);
 	sk->sk_protocol = IPPROTO_TCP;
 	return 0;
 }
@@ -75,21 +571,30 @@ int afsmbd_socket_init(void)
 {
 	int err;
 
-	afsmbd_ops = afsmbd_stream_ops;
-	afsmbd_ops.family = afsmbd_family;
 	afsmbd_family_ops.family = afsmbd_family;
 
+	afsmbd_wq = alloc_workqueue("afsmbd", WQ_MEM_RECLAIM, 0);
+	if (!afsmbd_wq)
+		return -ENOMEM;
 	err = proto_register(&afsmbd_proto, 1);
 	if (err)
-		return err;
+		goto fail_wq;
 	err = sock_register(&afsmbd_family_ops);
 	if (err)
-		proto_unregister(&afsmbd_proto);
+		goto fail_proto;
+	return 0;
+fail_proto:
+	proto_unregister(&afsmbd_proto);
+fail_wq:
+	destroy_workqueue(afsmbd_wq);
 	return err;
 }
 
 void afsmbd_socket_exit(void)
 {
 	sock_unregister(afsmbd_family);
+	/* Teardowns drop their socket (and module) reference last. */
+	afsmbd_conn_exit();
 	proto_unregister(&afsmbd_proto);
+	destroy_workqueue(afsmbd_wq);
 }

@@ -298,70 +298,6 @@ int write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/*
- * SOL_SMBDIRECT options shown by -v.  Each entry compiles only when the
- * uapi header defines its macro, so this list may name options the kernel
- * does not offer yet.  Values are printed according to their length.
- */
-static const struct { const char *name; int opt; } smbd_opts[] = {
-#define SMBD_OPT(x) { #x, x },
-#ifdef SMBDIRECT_NEGOTIATED_VERSION
-	SMBD_OPT(SMBDIRECT_NEGOTIATED_VERSION)
-#endif
-#ifdef SMBDIRECT_MAX_SEND_SIZE
-	SMBD_OPT(SMBDIRECT_MAX_SEND_SIZE)
-#endif
-#ifdef SMBDIRECT_MAX_RECEIVE_SIZE
-	SMBD_OPT(SMBDIRECT_MAX_RECEIVE_SIZE)
-#endif
-#ifdef SMBDIRECT_MAX_FRAGMENTED_SIZE
-	SMBD_OPT(SMBDIRECT_MAX_FRAGMENTED_SIZE)
-#endif
-#ifdef SMBDIRECT_MAX_READ_WRITE_SIZE
-	SMBD_OPT(SMBDIRECT_MAX_READ_WRITE_SIZE)
-#endif
-#ifdef SMBDIRECT_SEND_CREDIT_TARGET
-	SMBD_OPT(SMBDIRECT_SEND_CREDIT_TARGET)
-#endif
-#ifdef SMBDIRECT_RECEIVE_CREDIT_MAX
-	SMBD_OPT(SMBDIRECT_RECEIVE_CREDIT_MAX)
-#endif
-#ifdef SMBDIRECT_KEEPALIVE_INTERVAL
-	SMBD_OPT(SMBDIRECT_KEEPALIVE_INTERVAL)
-#endif
-#ifdef SMBDIRECT_INFO
-	SMBD_OPT(SMBDIRECT_INFO)
-#endif
-#ifdef SMBDIRECT_STATS
-	SMBD_OPT(SMBDIRECT_STATS)
-#endif
-#undef SMBD_OPT
-	{ NULL, 0 }
-};
-
-static void print_opt_value(const unsigned char *v, socklen_t len)
-{
-	socklen_t i;
-
-	if (len == 1 || len == 2 || len == 4 || len == 8) {
-		unsigned long long x = 0;
-
-		memcpy(&x, v, len);	/* little-endian hosts */
-		fprintf(stderr, "%llu", x);
-	} else if (len && len % 8 == 0) {
-		for (i = 0; i < len; i += 8) {
-			uint64_t x;
-
-			memcpy(&x, v + i, 8);
-			fprintf(stderr, "%s%llu", i ? " " : "",
-				(unsigned long long)x);
-		}
-	} else {
-		for (i = 0; i < len; i++)
-			fprintf(stderr, "%02x", v[i]);
-	}
-}
-
 char *local_str(int fd, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
@@ -389,20 +325,34 @@ void print_conn_info(int fd, const char *what)
 	print_smbd_opts(fd);
 }
 
-/* -v: every SOL_SMBDIRECT option the header names and the socket answers. */
+/* -v: the negotiated parameters and counters from SMBDIRECT_INFO. */
 void print_smbd_opts(int fd)
 {
-	unsigned char val[512];
-	socklen_t len;
-	int i;
+	struct smbdirect_info in;
+	socklen_t len = sizeof(in);
 
-	for (i = 0; smbd_opts[i].name; i++) {
-		len = sizeof(val);
-		if (getsockopt(fd, SOL_SMBDIRECT, smbd_opts[i].opt, val,
-			       &len) < 0)
-			continue;
-		fprintf(stderr, "%s:   %s = ", prog, smbd_opts[i].name);
-		print_opt_value(val, len);
-		fputc('\n', stderr);
-	}
+	memset(&in, 0, sizeof(in));
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &in, &len) < 0)
+		return;		/* not an AF_SMBDIRECT socket (--tcp) */
+	fprintf(stderr,
+		"%s:   negotiated: version 0x%04x, max send %u, max receive %u, "
+		"max fragmented send %u / receive %u, max read/write %u\n",
+		prog, in.version, in.max_send_size, in.max_recv_size,
+		in.max_fragmented_send_size, in.max_fragmented_recv_size,
+		in.max_read_write_size);
+	fprintf(stderr,
+		"%s:   credits: receive max %u, send target %u, held %u, "
+		"granted to peer %u, receives posted %u; keepalive %u s\n",
+		prog, in.recv_credit_max, in.send_credit_target,
+		in.send_credits, in.recv_credits, in.recv_posted,
+		in.keepalive_interval);
+	fprintf(stderr,
+		"%s:   counters: messages sent %llu, received %llu; payload bytes "
+		"sent %llu, received %llu; empty messages %llu; credit waits %llu\n",
+		prog, (unsigned long long)in.tx_msgs,
+		(unsigned long long)in.rx_msgs,
+		(unsigned long long)in.tx_bytes,
+		(unsigned long long)in.rx_bytes,
+		(unsigned long long)in.tx_empty_msgs,
+		(unsigned long long)in.credit_waits);
 }

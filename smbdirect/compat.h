@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every kernel-version difference af_smbdirect cares about (6.1 .. 7.x).
+ * The rest of the code uses only the names defined here.
+ */
+#ifndef AFSMBD_COMPAT_H
+#define AFSMBD_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/net.h>
+#include <net/sock.h>
+
+/* 6.19 typed the address argument of bind() and connect(). */
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
+#define AFSMBD_UADDR	struct sockaddr_unsized
+#else
+#define AFSMBD_UADDR	struct sockaddr
+#endif
+
+/* 6.10 folded accept()'s flags and kern into struct proto_accept_arg. */
+#if KERNEL_VERSION(6, 10, 0) <= LINUX_VERSION_CODE
+#define AFSMBD_ACCEPT_ARGS	struct proto_accept_arg *arg
+#define AFSMBD_ACCEPT_FLAGS	(arg->flags)
+#define AFSMBD_ACCEPT_KERN	(arg->kern)
+#else
+#define AFSMBD_ACCEPT_ARGS	int flags, bool kern
+#define AFSMBD_ACCEPT_FLAGS	(flags)
+#define AFSMBD_ACCEPT_KERN	(kern)
+#endif
+
+#endif /* AFSMBD_COMPAT_H */

@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connection engine: RDMA CM state machine, PD/CQ/QP set-up, the SMB-Direct
+ * negotiate exchange and the one teardown path (listeners: listen.c).
+ *
+ * Lock order (outer first):
+ *   lock_sock(sk)            socket calls (never taken by CM or CQ code)
+ *   rdma_cm handler mutex    held by the CM around afsmbd_cm_handler()
+ *   conn->mutex              CM handler body and teardown; rdma_destroy_id()
+ *                            is called without it (it waits for handlers)
+ *   conn->lock (spin, _bh)   state shared with completion handlers
+ * A child's conn->lock and its listener's conn.lock never nest.
+ *
+ * Lifetime: the socket owns the connection.  A cm_id holds a reference on
+ * its socket from creation to rdma_destroy_id(); a queued teardown work
+ * holds one too.  Buffers are unmapped at teardown but freed only when the
+ * socket is destructed, so no socket call can see freed memory.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include "af_smbdirect.h"
+
+static unsigned int recv_credit_max = 255;
+module_param(recv_credit_max, uint, 0644);
+MODULE_PARM_DESC(recv_credit_max, "receives posted per connection (255)");
+
+static unsigned int send_credit_target = 255;
+module_param(send_credit_target, uint, 0644);
+MODULE_PARM_DESC(send_credit_target, "send credits requested from the peer (255)");
+
+static unsigned int max_send_size = 1364;
+module_param(max_send_size, uint, 0644);
+MODULE_PARM_DESC(max_send_size, "largest message sent, header included (1364)");
+
+static unsigned int max_receive_size = 1364;
+module_param(max_receive_size, uint, 0644);
+MODULE_PARM_DESC(max_receive_size, "receive buffer size (1364)");
+
+static unsigned int max_fragmented_size = 1048576;
+module_param(max_fragmented_size, uint, 0644);
+MODULE_PARM_DESC(max_fragmented_size, "largest reassembled message (1 MiB)");
+
+unsigned int afsmbd_keepalive_secs = 120;
+module_param_named(keepalive_interval, afsmbd_keepalive_secs, uint, 0644);
+MODULE_PARM_DESC(keepalive_interval, "idle seconds before a keepalive; 0 disables (120)");
+
+unsigned int afsmbd_connect_timeout = 30;
+module_param_named(connect_timeout, afsmbd_connect_timeout, uint, 0644);
+MODULE_PARM_DESC(connect_timeout, "seconds for RDMA connect plus SMB-Direct negotiate (30)");
+
+#define AFSMBD_RESOLVE_MS	5000
+#define AFSMBD_RD_ATOM_MAX	16
+#define AFSMBD_TX_POOL		64
+
+static void afsmbd_teardown_work(struct work_struct *work);
+
+static void afsmbd_neg_timeout(struct work_struct *work)
+{
+	struct afsmbd_conn *conn = container_of(to_delayed_work(work),
+						struct afsmbd_conn, neg_work);
+
+	spin_lock_bh(&conn->lock);
+	if (conn->state != AFSMBD_C_CONNECTED)
+		afsmbd_conn_fail_locked(conn, -ETIMEDOUT);
+	spin_unlock_bh(&conn->lock);
+}
+
+/**
+ * afsmbd_conn_init() - initialise the engine state of a new socket
+ * @conn: connection embedded in the socket
+ */
+void afsmbd_conn_init(struct afsmbd_conn *conn)
+{
+	spin_lock_init(&conn->lock);
+	mutex_init(&conn->mutex);
+	INIT_LIST_HEAD(&conn->rx_hold);
+	INIT_LIST_HEAD(&conn->rx_queue);
+	INIT_LIST_HEAD(&conn->tx_free);
+	INIT_LIST_HEAD(&conn->tx_pending);
+	INIT_LIST_HEAD(&conn->child);
+	INIT_DELAYED_WORK(&conn->neg_work, afsmbd_neg_timeout);
+	INIT_DELAYED_WORK(&conn->ka_work, afsmbd_keepalive_work);
+	INIT_WORK(&conn->teardown_work, afsmbd_teardown_work);
+	conn->keepalive_secs = READ_ONCE(afsmbd_keepalive_secs);
+
+	conn->limits.recv_credit_max = clamp_val(READ_ONCE(recv_credit_max),
+						 1, 4096);
+	conn->limits.send_credit_target =
+		clamp_val(READ_ONCE(send_credit_target), 1, 65535);
+	conn->limits.max_send_size = clamp_val(READ_ONCE(max_send_size),
+					       AFSMBD_MIN_RECEIVE_SIZE, 65536);
+	conn->limits.max_recv_size = clamp_val(READ_ONCE(max_receive_size),
+					       AFSMBD_MIN_RECEIVE_SIZE, 65536);
+	conn->limits.max_fragmented_recv_size =
+		clamp_val(READ_ONCE(max_fragmented_size),
+			  AFSMBD_MIN_FRAGMENTED_SIZE, AFSMBD_FRAME_MAX_LEN);
+	/* No RDMA read/write in this engine yet; advertise a modest size. */
+	conn->limits.max_read_write_size = 1048576;
+}
+
+/* ---- failure and teardown ---- */
+
+/**
+ * afsmbd_conn_fail_locked() - fail the connection, conn->lock held
+ * @conn: connection
+ * @err: negative errno for SO_ERROR, or 0 for a clean close
+ *
+ * The first call wins; it marks the socket closed, wakes every waiter and
+ * queues the teardown work.  Safe from any context that may take a _bh
+ * spinlock.
+ */
+void afsmbd_conn_fail_locked(struct afsmbd_conn *conn, int err)
+{
+	struct sock *sk = afsmbd_conn_sk(conn);
+
+	if (conn->state == AFSMBD_C_FAILED)
+		return;
+	WRITE_ONCE(conn->state, AFSMBD_C_FAILED);
+	conn->err = err;
+	if (err)
+		WRITE_ONCE(sk->sk_err, -err);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
+	sock_hold(sk);
+	if (!queue_work(afsmbd_wq, &conn->teardown_work))
+		sock_put(sk);
+	sk->sk_state_change(sk);
+	if (err)
+		sk_error_report(sk);
+}
+
+/**
+ * afsmbd_conn_fail() - fail the connection
+ * @conn: connection
+ * @err: negative errno, or 0 for a clean close
+ */
+void afsmbd_conn_fail(struct afsmbd_conn *conn, int err)
+{
+	spin_lock_bh(&conn->lock);
+	afsmbd_conn_fail_locked(conn, err);
+	spin_unlock_bh(&conn->lock);
+}
+
+/**
+ * afsmbd_conn_free_res() - release verbs resources, keeping the cm_id
+ * @conn: connection, conn->mutex held (or not yet visible to others)
+ */
+void afsmbd_conn_free_res(struct afsmbd_conn *conn)
+{
+	if (conn->qp) {
+		rdma_destroy_qp(conn->id);
+		conn->qp = NULL;
+	}
+	if (conn->cq) {
+		ib_free_cq(conn->cq);
+		conn->cq = NULL;
+	}
+	afsmbd_xfer_unmap(conn);
+	if (conn->pd) {
+		ib_dealloc_pd(conn->pd);
+		conn->pd = NULL;
+	}
+}
+
+/*
+ * The single teardown path: disconnect, drain, destroy verbs objects and
+ * the cm_id.  Runs once per failed connection in process context.
+ */
+static void afsmbd_teardown_work(struct work_struct *work)
+{
+	struct afsmbd_conn *conn = container_of(work, struct afsmbd_conn,
+						teardown_work);
+	struct sock *sk = afsmbd_conn_sk(conn);
+	struct rdma_cm_id *id = NULL;
+
+	cancel_delayed_work_sync(&conn->neg_work);
+	cancel_delayed_work_sync(&conn->ka_work);
+
+	mutex_lock(&conn->mutex);
+	if (!conn->torn_down) {
+		conn->torn_down = true;
+		id = conn->id;
+		if (id && conn->rdma_connected)
+			rdma_disconnect(id);
+		/* Flushes every posted WR; their handlers see FAILED. */
+		if (conn->qp)
+			ib_drain_qp(conn->qp);
+		afsmbd_conn_free_res(conn);
+		conn->id = NULL;
+	}
+	mutex_unlock(&conn->mutex);
+
+	afsmbd_child_unlink(conn);
+	sk->sk_state_change(sk);
+	if (id) {
+		rdma_destroy_id(id);
+		sock_put(sk);	/* the cm_id's reference */
+	}
+	sock_put(sk);		/* the queued work's reference */
+}
+
+/**
+ * afsmbd_conn_destruct() - free what the connection still owns
+ * @conn: connection of a socket whose last reference is gone
+ */
+void afsmbd_conn_destruct(struct afsmbd_conn *conn)
+{
+	afsmbd_stream_purge(conn);
+	afsmbd_xfer_free(conn);
+	if (conn->parent)
+		sock_put(conn->parent);
+	conn->parent = NULL;
+}
+
+/* ---- resources ---- */
+
+static void afsmbd_qp_event(struct ib_event *ev, void *ctx)
+{
+	/* Fatal QP errors also flush WRs with errors, which fail the link. */
+	pr_debug("QP event %d\n", ev->event);
+}
+
+/**
+ * afsmbd_conn_setup() - PD, CQ, QP and buffers for conn->id
+ * @conn: connection whose cm_id has a device, conn->mutex held
+ *
+ * Every receive is posted on return.
+ *
+ * Return: 0 or a negative errno (nothing left allocated).
+ */
+int afsmbd_conn_setup(struct afsmbd_conn *conn)
+{
+	struct ib_device *dev = conn->id->device;
+	struct ib_qp_init_attr qpa = {};
+	u32 max_wr = dev->attrs.max_qp_wr;
+	int err;
+
+	conn->nr_rx = conn->limits.recv_credit_max;
+	conn->nr_tx = min_t(u32, AFSMBD_TX_POOL,
+			    conn->limits.send_credit_target + 2);
+	/* One more of each for ib_drain_qp()'s marker WRs. */
+	if (conn->nr_rx + 1 > max_wr || conn->nr_tx + 1 > max_wr)
+		return -ENOMEM;
+
+	conn->pd = ib_alloc_pd(dev, 0);
+	if (IS_ERR(conn->pd)) {
+		err = PTR_ERR(conn->pd);
+		conn->pd = NULL;
+		return err;
+	}
+	/*
+	 * Workqueue polling: receive handling allocates reassembly buffers
+	 * of up to MaxFragmentedSize, which must not be atomic, and keeps
+	 * softirq time bounded with many connections.
+	 */
+	conn->cq = ib_alloc_cq(dev, conn, conn->nr_rx + conn->nr_tx + 2, 0,
+			       IB_POLL_WORKQUEUE);
+	if (IS_ERR(conn->cq)) {
+		err = PTR_ERR(conn->cq);
+		conn->cq = NULL;
+		goto fail;
+	}
+
+	qpa.event_handler = afsmbd_qp_event;
+	qpa.qp_context = conn;
+	qpa.send_cq = conn->cq;
+	qpa.recv_cq = conn->cq;
+	qpa.cap.max_send_wr = conn->nr_tx + 1;
+	qpa.cap.max_recv_wr = conn->nr_rx + 1;
+	qpa.cap.max_send_sge = 1;
+	qpa.cap.max_recv_sge = 1;
+	qpa.sq_sig_type = IB_SIGNAL_REQ_WR;
+	qpa.qp_type = IB_QPT_RC;
+	err = rdma_create_qp(conn->id, conn->pd, &qpa);
+	if (err)
+		goto fail;
+	conn->qp = conn->id->qp;
+
+	err = afsmbd_xfer_alloc(conn);
+	if (err)
+		goto fail;
+	spin_lock_bh(&conn->lock);
+	err = afsmbd_post_all_recvs(conn);
+	spin_unlock_bh(&conn->lock);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	afsmbd_conn_free_res(conn);
+	return err;
+}
+
+/**
+ * afsmbd_rd_atom() - RDMA read depths the device supports, capped
+ * @conn: connection with a device
+ * @initiator: reads we may have outstanding
+ * @responder: peer reads we can serve
+ */
+void afsmbd_rd_atom(struct afsmbd_conn *conn, u8 *initiator, u8 *responder)
+{
+	struct ib_device_attr *a = &conn->id->device->attrs;
+
+	*initiator = min_t(u32, a->max_qp_init_rd_atom, AFSMBD_RD_ATOM_MAX);
+	*responder = min_t(u32, a->max_qp_rd_atom, AFSMBD_RD_ATOM_MAX);
+}
+
+/**
+ * afsmbd_is_iwarp() - does the id's port speak iWARP?
+ * @id: cm_id with a device
+ *
+ * Return: true for iWARP.
+ */
+bool afsmbd_is_iwarp(struct rdma_cm_id *id)
+{
+	return rdma_protocol_iwarp(id->device, id->port_num);
+}
+
+/**
+ * afsmbd_cache_addrs() - keep the id's addresses for getsockname/getpeername
+ * @conn: connection with a cm_id
+ */
+void afsmbd_cache_addrs(struct afsmbd_conn *conn)
+{
+	struct rdma_cm_id *id = conn->id;
+
+	spin_lock_bh(&conn->lock);
+	memcpy(&conn->laddr, &id->route.addr.src_addr, sizeof(conn->laddr));
+	memcpy(&conn->raddr, &id->route.addr.dst_addr, sizeof(conn->raddr));
+	spin_unlock_bh(&conn->lock);
+}
+
+/* ---- negotiate ---- */
+
+static void afsmbd_send_negotiate_req(struct afsmbd_conn *conn)
+{
+	struct afsmbd_negotiate_req req;
+	struct afsmbd_tx *tx;
+	int len;
+
+	spin_lock_bh(&conn->lock);
+	tx = afsmbd_tx_get(conn);
+	if (!tx || afsmbd_build_negotiate_req(&conn->limits, &req)) {
+		afsmbd_conn_fail_locked(conn, -ENOMEM);
+		goto out;
+	}
+	len = afsmbd_encode_negotiate_req(&req, tx->buf,
+					  conn->limits.max_send_size);
+	if (len < 0) {
+		afsmbd_tx_put(conn, tx);
+		afsmbd_conn_fail_locked(conn, -EPROTO);
+		goto out;
+	}
+	tx->len = len;
+	afsmbd_post_raw(conn, tx);
+out:
+	spin_unlock_bh(&conn->lock);
+}
+
+/* Connected: set up the data phase.  conn->lock held. */
+static void afsmbd_enter_connected(struct afsmbd_conn *conn,
+				   const struct afsmbd_params *p)
+{
+	struct sock *sk = afsmbd_conn_sk(conn);
+
+	conn->params = *p;
+	conn->recv_credit_target = p->recv_credit_target;
+	/* Before the state flips: sendmsg and the receive path use these. */
+	afsmbd_reasm_init(&conn->reasm, p->max_fragmented_recv_size);
+	afsmbd_frame_init(&conn->fp, p->max_fragmented_send_size);
+	WRITE_ONCE(conn->state, AFSMBD_C_CONNECTED);
+	WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
+	afsmbd_xfer_connected(conn);
+}
+
+static void afsmbd_client_negotiate(struct afsmbd_conn *conn,
+				    struct afsmbd_rx *rx, u32 len)
+{
+	struct sock *sk = afsmbd_conn_sk(conn);
+	struct afsmbd_negotiate_resp resp;
+	struct afsmbd_params p;
+	int err;
+
+	err = afsmbd_decode_negotiate_resp(rx->buf, len, &resp);
+	if (!err)
+		err = afsmbd_negotiate_client(&conn->limits, &resp, &p);
+	if (err) {
+		pr_debug("negotiate response refused: %d (status %#x)\n", err,
+			 len >= AFSMBD_NEGOTIATE_RESP_LEN ? resp.status : 0);
+		afsmbd_conn_fail(conn, err == -ECONNREFUSED ? err : -EPROTO);
+		return;
+	}
+
+	spin_lock_bh(&conn->lock);
+	if (conn->state == AFSMBD_C_NEGOTIATE) {
+		afsmbd_post_recv(conn, rx);
+		conn->send_credits = p.initial_send_credits;
+		conn->recv_credits = 0;
+		/* Our first message (data or empty) grants the server credits. */
+		afsmbd_enter_connected(conn, &p);
+	}
+	spin_unlock_bh(&conn->lock);
+	cancel_delayed_work(&conn->neg_work);
+	sk->sk_state_change(sk);
+	sk->sk_write_space(sk);
+}
+
+static void afsmbd_server_negotiate(struct afsmbd_conn *conn,
+				    struct afsmbd_rx *rx, u32 len)
+{
+	struct afsmbd_negotiate_resp resp;
+	struct afsmbd_negotiate_req req;
+	struct afsmbd_params p;
+	struct afsmbd_tx *tx;
+	bool ready = false;
+	u16 granted;
+	int err, n;
+
+	err = afsmbd_decode_negotiate_req(rx->buf, len, &req);
+	if (!err)
+		err = afsmbd_negotiate_server(&conn->limits, &req, &p);
+
+	spin_lock_bh(&conn->lock);
+	if (conn->state != AFSMBD_C_ACCEPT &&
+	    conn->state != AFSMBD_C_NEGOTIATE)
+		goto out;
+	afsmbd_post_recv(conn, rx);
+	tx = afsmbd_tx_get(conn);
+	if (!tx) {
+		afsmbd_conn_fail_locked(conn, -ENOMEM);
+		goto out;
+	}
+	if (err == -EOPNOTSUPP) {
+		/* Tell the client why, then drop the connection. */
+		afsmbd_build_negotiate_fail(AFSMBD_STATUS_NOT_SUPPORTED, &resp);
+		tx->fail_after = true;
+	} else if (err) {
+		afsmbd_tx_put(conn, tx);
+		afsmbd_conn_fail_locked(conn, -EPROTO);
+		goto out;
+	} else {
+		/* Every posted receive is free; grant what the client asked. */
+		granted = min_t(u32, p.initial_recv_credits, conn->rx_posted);
+		afsmbd_build_negotiate_resp(&p, granted, &resp);
+		conn->recv_credits = granted;
+		conn->send_credits = 0;
+		afsmbd_enter_connected(conn, &p);
+		ready = true;
+	}
+	n = afsmbd_encode_negotiate_resp(&resp, tx->buf,
+					 conn->limits.max_send_size);
+	if (n < 0) {
+		afsmbd_tx_put(conn, tx);
+		afsmbd_conn_fail_locked(conn, -EPROTO);
+		goto out;
+	}
+	tx->len = n;
+	afsmbd_post_raw(conn, tx);
+out:
+	spin_unlock_bh(&conn->lock);
+	if (ready) {
+		cancel_delayed_work(&conn->neg_work);
+		afsmbd_child_ready(conn);
+	}
+}
+
+/**
+ * afsmbd_negotiate_recv() - handle a message received during negotiate
+ * @conn: connection
+ * @rx: receive buffer holding it; reposted here
+ * @len: its length
+ */
+void afsmbd_negotiate_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
+			   u32 len)
+{
+	if (conn->server)
+		afsmbd_server_negotiate(conn, rx, len);
+	else
+		afsmbd_client_negotiate(conn, rx, len);
+}
+
+/* ---- RDMA CM ---- */
+
+static int afsmbd_client_route_resolved(struct afsmbd_conn *conn)
+{
+	struct rdma_conn_param param = {};
+	__be32 ird_ord[2];
+	int err;
+
+	err = afsmbd_conn_setup(conn);
+	if (err)
+		return err;
+	afsmbd_rd_atom(conn, &param.initiator_depth,
+		       &param.responder_resources);
+	param.retry_count = 6;
+	/* No RNR retries: a credit bug must show, not stall (as ksmbd). */
+	param.rnr_retry_count = 0;
+	if (afsmbd_is_iwarp(conn->id)) {
+		/* The Linux peers exchange IRD/ORD as private data on iWARP. */
+		ird_ord[0] = cpu_to_be32(param.responder_resources);
+		ird_ord[1] = cpu_to_be32(param.initiator_depth);
+		param.private_data = ird_ord;
+		param.private_data_len = sizeof(ird_ord);
+	}
+	spin_lock_bh(&conn->lock);
+	WRITE_ONCE(conn->state, AFSMBD_C_CONNECT);
+	spin_unlock_bh(&conn->lock);
+	err = rdma_connect_locked(conn->id, &param);
+	if (!err)
+		conn->rdma_connected = true;
+	return err;
+}
+
+/* Event arriving in a state that does not expect it. */
+static bool afsmbd_expect(struct afsmbd_conn *conn, enum afsmbd_cstate want,
+			  struct rdma_cm_event *ev)
+{
+	if (READ_ONCE(conn->state) == want)
+		return true;
+	pr_debug("CM event %d unexpected in state %d\n", ev->event,
+		 conn->state);
+	afsmbd_conn_fail(conn, -EPROTO);
+	return false;
+}
+
+static int afsmbd_errno_of(struct rdma_cm_event *ev, int dflt)
+{
+	return ev->status == -ETIMEDOUT ? -ETIMEDOUT : dflt;
+}
+
+static void afsmbd_cm_established(struct afsmbd_conn *conn)
+{
+	enum afsmbd_cstate st;
+
+	afsmbd_cache_addrs(conn);
+	spin_lock_bh(&conn->lock);
+	st = conn->state;
+	if (st == AFSMBD_C_CONNECT || st == AFSMBD_C_ACCEPT)
+		WRITE_ONCE(conn->state, AFSMBD_C_NEGOTIATE);
+	spin_unlock_bh(&conn->lock);
+	if (st == AFSMBD_C_CONNECT)
+		afsmbd_send_negotiate_req(conn);
+	else if (st != AFSMBD_C_ACCEPT && st != AFSMBD_C_CONNECTED &&
+		 st != AFSMBD_C_FAILED)
+		afsmbd_conn_fail(conn, -EPROTO);
+	/* Server: the request may already have been handled. */
+}
+
+static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
+{
+	struct afsmbd_conn *conn = id->context;
+	int err;
+
+	if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST)
+		return afsmbd_cm_request(conn, id, ev);
+
+	mutex_lock(&conn->mutex);
+	if (conn->torn_down || conn->id != id)
+		goto out;
+	if (READ_ONCE(afsmbd_conn_sk(conn)->sk_state) == TCP_LISTEN)
+		return afsmbd_cm_listener_event(conn, ev);
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+		if (!afsmbd_expect(conn, AFSMBD_C_RESOLVE_ADDR, ev))
+			break;
+		WRITE_ONCE(conn->state, AFSMBD_C_RESOLVE_ROUTE);
+		err = rdma_resolve_route(id, AFSMBD_RESOLVE_MS);
+		if (err)
+			afsmbd_conn_fail(conn, err);
+		break;
+	case RDMA_CM_EVENT_ADDR_ERROR:
+		if (afsmbd_expect(conn, AFSMBD_C_RESOLVE_ADDR, ev))
+			afsmbd_conn_fail(conn, afsmbd_errno_of(ev, -EHOSTUNREACH));
+		break;
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+		if (!afsmbd_expect(conn, AFSMBD_C_RESOLVE_ROUTE, ev))
+			break;
+		afsmbd_cache_addrs(conn);
+		err = afsmbd_client_route_resolved(conn);
+		if (err)
+			afsmbd_conn_fail(conn, err);
+		break;
+	case RDMA_CM_EVENT_ROUTE_ERROR:
+		if (afsmbd_expect(conn, AFSMBD_C_RESOLVE_ROUTE, ev))
+			afsmbd_conn_fail(conn, afsmbd_errno_of(ev, -ENETUNREACH));
+		break;
+	case RDMA_CM_EVENT_ESTABLISHED:
+		afsmbd_cm_established(conn);
+		break;
+	case RDMA_CM_EVENT_REJECTED:
+		/* No listener on the port shows up as a reject. */
+		if (afsmbd_expect(conn, AFSMBD_C_CONNECT, ev))
+			afsmbd_conn_fail(conn, -ECONNREFUSED);
+		break;
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+		afsmbd_conn_fail(conn, afsmbd_errno_of(ev, -EHOSTUNREACH));
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+		/* After negotiate it is the peer closing: EOF, not an error. */
+		afsmbd_conn_fail(conn, READ_ONCE(conn->state) ==
+				 AFSMBD_C_CONNECTED ? 0 : -ECONNRESET);
+		break;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		afsmbd_conn_fail(conn, -ENETDOWN);
+		break;
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+		break;
+	default:
+		pr_debug("unexpected CM event %d\n", ev->event);
+		afsmbd_conn_fail(conn, -EPROTO);
+		break;
+	}
+out:
+	mutex_unlock(&conn->mutex);
+	return 0;
+}
+
+/* ---- socket-facing entry points ---- */
+
+static struct rdma_cm_id *afsmbd_create_id(struct sock *sk)
+{
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	struct rdma_cm_id *id;
+
+	id = rdma_create_id(sock_net(sk), afsmbd_cm_handler, conn,
+			    RDMA_PS_TCP, IB_QPT_RC);
+	if (IS_ERR(id))
+		return id;
+	sock_hold(sk);		/* dropped after rdma_destroy_id() */
+	return id;
+}
+
+static void afsmbd_destroy_id(struct sock *sk, struct rdma_cm_id *id)
+{
+	rdma_destroy_id(id);
+	sock_put(sk);
+}
+
+/**
+ * afsmbd_conn_bind() - create the cm_id and bind it
+ * @sk: socket, lock_sock held, not yet bound
+ * @addr: validated sockaddr_in or sockaddr_in6
+ *
+ * Return: 0 or a negative errno (EADDRINUSE, EADDRNOTAVAIL, ...).
+ */
+int afsmbd_conn_bind(struct sock *sk, struct sockaddr *addr)
+{
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	struct rdma_cm_id *id;
+	int err;
+
+	id = afsmbd_create_id(sk);
+	if (IS_ERR(id))
+		return PTR_ERR(id);
+	if (sk->sk_reuse) {
+		err = rdma_set_reuseaddr(id, 1);
+		if (err)
+			goto fail;
+	}
+	err = rdma_bind_addr(id, addr);
+	if (err) {
+		/* An address on no RDMA device is simply not available. */
+		if (err == -ENODEV || err == -EINVAL)
+			err = -EADDRNOTAVAIL;
+		goto fail;
+	}
+	mutex_lock(&conn->mutex);
+	conn->id = id;
+	mutex_unlock(&conn->mutex);
+	afsmbd_cache_addrs(conn);
+	return 0;
+fail:
+	afsmbd_destroy_id(sk, id);
+	return err;
+}
+
+/**
+ * afsmbd_conn_listen() - start or resize listening
+ * @sk: bound (or auto-bound) socket, lock_sock held
+ * @backlog: accept queue bound, counting children still negotiating
+ *
+ * Return: 0 or a negative errno.
+ */
+int afsmbd_conn_listen(struct sock *sk, int backlog)
+{
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	int err;
+
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (sk->sk_state == TCP_LISTEN)
+		return 0;
+	err = rdma_listen(conn->id, backlog);
+	if (err)
+		return err;
+	afsmbd_cache_addrs(conn);
+	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
+	return 0;
+}
+
+/**
+ * afsmbd_conn_connect() - start an active connection
+ * @sk: socket, lock_sock held, in AFSMBD_C_IDLE
+ * @addr: validated destination (port 0 already replaced)
+ *
+ * Completion (or failure) is reported through sk_state_change.
+ *
+ * Return: 0 if started, or a negative errno.
+ */
+int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr)
+{
+	struct afsmbd_sock *ss = afsmbd_sk(sk);
+	struct afsmbd_conn *conn = &ss->conn;
+	struct rdma_cm_id *id;
+	int err;
+
+	mutex_lock(&conn->mutex);
+	id = conn->id;
+	if (!id) {
+		id = afsmbd_create_id(sk);
+		if (IS_ERR(id)) {
+			mutex_unlock(&conn->mutex);
+			return PTR_ERR(id);
+		}
+		conn->id = id;
+	}
+	WRITE_ONCE(conn->state, AFSMBD_C_RESOLVE_ADDR);
+	WRITE_ONCE(sk->sk_state, TCP_SYN_SENT);
+	err = rdma_resolve_addr(id, ss->is_bound ?
+				(struct sockaddr *)&ss->bound : NULL,
+				addr, AFSMBD_RESOLVE_MS);
+	if (err) {
+		/* Nothing started: back to a fresh socket. */
+		conn->id = NULL;
+		WRITE_ONCE(conn->state, AFSMBD_C_IDLE);
+		WRITE_ONCE(sk->sk_state, TCP_CLOSE);
+		mutex_unlock(&conn->mutex);
+		afsmbd_destroy_id(sk, id);
+		ss->is_bound = false;
+		return err;
+	}
+	mutex_unlock(&conn->mutex);
+	queue_delayed_work(system_wq, &conn->neg_work,
+			   READ_ONCE(afsmbd_connect_timeout) * HZ);
+	return 0;
+}
+
+/**
+ * afsmbd_conn_getname() - local or peer address
+ * @sk: socket
+ * @ss: result
+ * @peer: non-zero for the peer's address
+ *
+ * Return: the address length, or -ENOTCONN.
+ */
+int afsmbd_conn_getname(struct sock *sk, struct sockaddr_storage *ss,
+			int peer)
+{
+	struct afsmbd_sock *as = afsmbd_sk(sk);
+	struct afsmbd_conn *conn = &as->conn;
+
+	spin_lock_bh(&conn->lock);
+	if (peer)
+		memcpy(ss, &conn->raddr, sizeof(*ss));
+	else
+		memcpy(ss, &conn->laddr, sizeof(*ss));
+	spin_unlock_bh(&conn->lock);
+	if (peer && (conn->state == AFSMBD_C_IDLE || !ss->ss_family))
+		return -ENOTCONN;
+	if (!ss->ss_family) {
+		/* Unbound: report the wildcard of the bound family or IPv4. */
+		memset(ss, 0, sizeof(*ss));
+		ss->ss_family = as->is_bound ? as->bound.ss_family : AF_INET;
+	}
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					   sizeof(struct sockaddr_in);
+}
+
+/**
+ * afsmbd_conn_close() - local close of a non-listening socket
+ * @sk: socket, lock_sock held
+ *
+ * Flushes queued PDUs (bounded by SO_LINGER, 10 s by default), then
+ * disconnects through the common teardown path.
+ */
+void afsmbd_conn_close(struct sock *sk)
+{
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	long timeo = 10 * HZ;
+
+	if (sock_flag(sk, SOCK_LINGER))
+		timeo = sk->sk_lingertime;
+	if (READ_ONCE(conn->state) == AFSMBD_C_CONNECTED && timeo)
+		afsmbd_stream_flush(sk, timeo);
+	afsmbd_conn_fail(conn, 0);
+}
+
+/**
+ * afsmbd_conn_exit() - module unload: wait for every teardown
+ */
+void afsmbd_conn_exit(void)
+{
+	flush_workqueue(afsmbd_wq);
+}

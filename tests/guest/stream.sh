@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Stream sockets over SMB-Direct on one guest (rxe0 <-> rxe1): connect and
+# negotiate, names, PDU sizes and fragmentation, write/read splits, both
+# directions, bad and oversized headers, non-blocking connect, poll, recv
+# flags, EOF, refused connects, many connections, module unload.  Every
+# test runs over IPv4 and IPv6.
+#   stream.sh [test...]    default: all (see sdtest.c for the names)
+. "$AFS_TOP/tests/guest/lib.sh"
+
+SDT=$AFS_TOP/out/bin/sdtest
+if [ ! -x "$SDT" ] || [ "$AFS_TOP/tests/guest/sdtest.c" -nt "$SDT" ]; then
+	# The host normally builds it (make -C tests/guest); the guest's tree
+	# is a writable overlay, so building here works too.
+	make -s -C "$AFS_TOP/tests/guest" >/dev/null || { fail "build sdtest"; afs_done; }
+fi
+
+all="basic names sizes splits bytes bidir badhdr oversize nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm"
+# Keep only known test names (the runner may pass other words along).
+tests=
+for a in "$@"; do
+	[[ " $all " = *" $a "* ]] && tests="$tests $a"
+done
+tests=${tests:-$all}
+
+# insmod does not load dependencies; stock kernels have RDMA as modules.
+modprobe -a ib_core rdma_cm 2>/dev/null
+check "insmod af_smbdirect" afs_insmod
+check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
+
+for t in $tests; do
+	for v in 4 6; do
+		addr=$([ $v = 4 ] && echo "$AFS_LOCAL4" || echo "$AFS_LOCAL6")
+		check "$t (IPv$v)" timeout 200 "$SDT" -l "$addr" "$t"
+	done
+done
+
+# Module unload: refused while a connection is open, clean after.
+"$SDT" -l "$AFS_LOCAL4" hold >/tmp/hold.log 2>&1 &
+holder=$!
+for _ in $(seq 300); do grep -q holding /tmp/hold.log && break; sleep 0.1; done
+check "connection held open" grep -q holding /tmp/hold.log
+check_fails "rmmod refused with open sockets" rmmod af_smbdirect
+kill "$holder"; wait "$holder" 2>/dev/null
+unload() {
+	local i
+	for i in $(seq 50); do
+		rmmod af_smbdirect 2>/dev/null && return 0
+		sleep 0.2
+	done
+	rmmod af_smbdirect
+}
+check "rmmod after sockets closed" unload
+check_fails "module gone" grep -q '^af_smbdirect ' /proc/modules
+
+# Device removal under a listener and a live connection: both fail, the
+# device goes away (our ids and verbs objects are released), and the
+# module unloads cleanly afterwards.
+check "insmod again" afs_insmod
+"$SDT" -l "$AFS_LOCAL4" hold >/tmp/hold.log 2>&1 &
+holder=$!
+for _ in $(seq 300); do grep -q holding /tmp/hold.log && break; sleep 0.1; done
+check "rdma link delete ${AFS_LINK:-rxe}0 under a connection" \
+	timeout 60 rdma link delete "${AFS_LINK:-rxe}0"
+kill "$holder"; wait "$holder" 2>/dev/null
+check "rmmod after device removal" unload
+afs_done
