@@ -185,6 +185,7 @@ void afsmbd_cache_addrs(struct afsmbd_conn *conn);
 void afsmbd_rd_atom(struct afsmbd_conn *conn, u8 *initiator, u8 *responder);
 bool afsmbd_is_iwarp(struct rdma_cm_id *id);
 extern unsigned int afsmbd_connect_timeout;
+extern unsigned int afsmbd_ack_timeout;
 
 /* listen.c: listener children and the accept queue */
 int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,

@@ -54,6 +54,15 @@ unsigned int afsmbd_connect_timeout = 30;
 module_param_named(connect_timeout, afsmbd_connect_timeout, uint, 0644);
 MODULE_PARM_DESC(connect_timeout, "seconds for RDMA connect plus SMB-Direct negotiate (30)");
 
+/*
+ * The local ACK timeout (4.096 us << n) times retry_count bounds how long a
+ * peer may stall before the QP fails.  The CM default (~67 ms) is too
+ * short for a peer that is itself emulated or heavily loaded.
+ */
+unsigned int afsmbd_ack_timeout = 18;
+module_param_named(ack_timeout, afsmbd_ack_timeout, uint, 0644);
+MODULE_PARM_DESC(ack_timeout, "QP local ACK timeout exponent, 4.096us << n (18, about 1 s)");
+
 #define AFSMBD_RESOLVE_MS	5000
 #define AFSMBD_RD_ATOM_MAX	16
 #define AFSMBD_TX_POOL		64
@@ -223,7 +232,7 @@ void afsmbd_conn_destruct(struct afsmbd_conn *conn)
 static void afsmbd_qp_event(struct ib_event *ev, void *ctx)
 {
 	/* Fatal QP errors also flush WRs with errors, which fail the link. */
-	pr_debug("QP event %d\n", ev->event);
+	pr_warn_ratelimited("QP event %s\n", ib_event_msg(ev->event));
 }
 
 /**
@@ -507,6 +516,9 @@ static int afsmbd_client_route_resolved(struct afsmbd_conn *conn)
 		param.private_data = ird_ord;
 		param.private_data_len = sizeof(ird_ord);
 	}
+	err = rdma_set_ack_timeout(conn->id, min(afsmbd_ack_timeout, 31U));
+	if (err)
+		return err;
 	spin_lock_bh(&conn->lock);
 	WRITE_ONCE(conn->state, AFSMBD_C_CONNECT);
 	spin_unlock_bh(&conn->lock);
@@ -522,8 +534,8 @@ static bool afsmbd_expect(struct afsmbd_conn *conn, enum afsmbd_cstate want,
 {
 	if (READ_ONCE(conn->state) == want)
 		return true;
-	pr_debug("CM event %d unexpected in state %d\n", ev->event,
-		 conn->state);
+	pr_warn_ratelimited("%s unexpected in state %d\n",
+			    rdma_event_msg(ev->event), conn->state);
 	afsmbd_conn_fail(conn, -EPROTO);
 	return false;
 }
@@ -614,7 +626,7 @@ static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_ADDR_CHANGE:
 		break;
 	default:
-		pr_debug("unexpected CM event %d\n", ev->event);
+		pr_warn_ratelimited("unexpected %s\n", rdma_event_msg(ev->event));
 		afsmbd_conn_fail(conn, -EPROTO);
 		break;
 	}

@@ -182,6 +182,9 @@ int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
 	}
 	param.retry_count = 6;
 	param.rnr_retry_count = 0;
+	err = rdma_set_ack_timeout(id, min(afsmbd_ack_timeout, 31U));
+	if (err)
+		goto free_res;
 
 	WRITE_ONCE(conn->state, AFSMBD_C_ACCEPT);
 	WRITE_ONCE(sk->sk_state, TCP_SYN_RECV);

@@ -333,8 +333,8 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	if (wc->status != IB_WC_SUCCESS) {
 		/* Flushes are the normal end of a drained QP. */
 		if (wc->status != IB_WC_WR_FLUSH_ERR) {
-			pr_debug("receive failed: %s\n",
-				 ib_wc_status_msg(wc->status));
+			pr_warn_ratelimited("receive failed: %s\n",
+					    ib_wc_status_msg(wc->status));
 			afsmbd_conn_fail(conn, -ECONNRESET);
 		}
 		return;
@@ -581,8 +581,8 @@ static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	afsmbd_tx_put(conn, tx);
 	if (wc->status != IB_WC_SUCCESS) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR) {
-			pr_debug("send failed: %s\n",
-				 ib_wc_status_msg(wc->status));
+			pr_warn_ratelimited("send failed: %s\n",
+					    ib_wc_status_msg(wc->status));
 			afsmbd_conn_fail_locked(conn, -ECONNRESET);
 		}
 	} else if (fail_after) {
