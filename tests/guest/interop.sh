@@ -7,14 +7,10 @@
 # CONFIG_CIFS_SMB_DIRECT (the debug kernel).
 . "$AFS_TOP/tests/guest/lib.sh"
 
-SDT=$AFS_TOP/out/bin/sdtest
-[ -x "$SDT" ] || make -s -C "$AFS_TOP/tests/guest" >/dev/null
-modprobe -a ib_core rdma_cm 2>/dev/null
+afs_need_sdtest
 check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
-# The debug kernel's module tree is nested one level deeper.
-modprobe cifs >/tmp/modprobe.log 2>&1 ||
-	modprobe -d "/lib/modules/$(uname -r)" cifs >>/tmp/modprobe.log 2>&1
+modprobe cifs >/tmp/modprobe.log 2>&1
 if [ ! -e /proc/fs/cifs/rdma_readwrite_threshold ]; then
 	sed 's/^/    /' /tmp/modprobe.log
 	skip "cifs.ko with SMB-Direct not available on $(uname -r)"

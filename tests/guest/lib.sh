@@ -87,6 +87,15 @@ afs_rdma_netns_up() {
 	ip netns exec nsb rdma link add rxeb type rxe netdev vb || return 1
 }
 
+# The sdtest program; check.sh builds it on the host, a hand run may not
+# have (the guest's tree is a writable overlay, so building here works).
+SDT=$AFS_TOP/out/bin/sdtest
+afs_need_sdtest() {
+	if [ ! -x "$SDT" ] || [ "$AFS_TOP/tests/guest/sdtest.c" -nt "$SDT" ]; then
+		make -s -C "$AFS_TOP/tests/guest" >/dev/null || { fail "build sdtest"; afs_done; }
+	fi
+}
+
 # Wait until the peer guest answers on the link (two guests only).
 afs_wait_peer() {
 	local i

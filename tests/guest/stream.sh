@@ -8,23 +8,11 @@
 #   stream.sh [test...]    default: all (see sdtest.c for the names)
 . "$AFS_TOP/tests/guest/lib.sh"
 
-SDT=$AFS_TOP/out/bin/sdtest
-if [ ! -x "$SDT" ] || [ "$AFS_TOP/tests/guest/sdtest.c" -nt "$SDT" ]; then
-	# The host normally builds it (make -C tests/guest); the guest's tree
-	# is a writable overlay, so building here works too.
-	make -s -C "$AFS_TOP/tests/guest" >/dev/null || { fail "build sdtest"; afs_done; }
-fi
+afs_need_sdtest
 
 all="basic names sizes splits bytes bidir badhdr oversize nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm"
-# Keep only known test names (the runner may pass other words along).
-tests=
-for a in "$@"; do
-	[[ " $all " = *" $a "* ]] && tests="$tests $a"
-done
-tests=${tests:-$all}
+tests=${*:-$all}
 
-# insmod does not load dependencies; stock kernels have RDMA as modules.
-modprobe -a ib_core rdma_cm 2>/dev/null
 check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
 

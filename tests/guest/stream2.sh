@@ -7,9 +7,7 @@
 # is refused across the wire.
 . "$AFS_TOP/tests/guest/lib.sh"
 
-SDT=$AFS_TOP/out/bin/sdtest
-[ -x "$SDT" ] || make -s -C "$AFS_TOP/tests/guest" >/dev/null
-modprobe -a ib_core rdma_cm 2>/dev/null
+afs_need_sdtest
 check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
 check "peer reachable" afs_wait_peer
