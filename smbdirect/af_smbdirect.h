@@ -8,6 +8,8 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/socket.h>
+#include <linux/in.h>
+#include <linux/in6.h>
 #include <net/sock.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_cm.h>
@@ -16,6 +18,12 @@
 
 extern int afsmbd_family;
 extern struct workqueue_struct *afsmbd_wq;
+
+/* Bounds on the per-socket and module limits */
+#define AFSMBD_MAX_CREDITS	4096	/* receives posted per connection */
+#define AFSMBD_MAX_MSG_SIZE	65536	/* send or receive buffer */
+#define AFSMBD_MAX_TIMEOUT	3600	/* seconds */
+#define AFSMBD_MAX_KEEPALIVE	(24 * 3600)
 
 /* Module parameters (conn.c) */
 extern unsigned int afsmbd_keepalive_secs;
@@ -65,6 +73,15 @@ struct afsmbd_msg {
 	u32 off;			/* bytes already read */
 	u32 fill;			/* body bytes assembled so far */
 	u8 data[];
+};
+
+/* Per-connection counters reported by SMBDIRECT_INFO. */
+struct afsmbd_stats {
+	u64 tx_msgs, rx_msgs, tx_bytes, rx_bytes;
+	u64 empty_msgs, credit_waits;
+	u64 tx_pdus, rx_pdus;
+	u64 tx_credits_granted, rx_credits_granted;
+	u64 keepalives, violations;
 };
 
 /*
@@ -132,9 +149,14 @@ struct afsmbd_conn {
 	struct sock *parent;		/* listener; ref held until destruct */
 	struct list_head child;		/* on the parent's pending/accept list */
 
-	/* counters for SMBDIRECT_STATS (L) */
-	u64 stat_tx_msgs, stat_rx_msgs, stat_tx_bytes, stat_rx_bytes;
-	u64 stat_credit_waits, stat_empty_msgs;
+	/* the device, cached at setup so SMBDIRECT_INFO outlives teardown */
+	u32 transport;			/* SMBDIRECT_TRANSPORT_* */
+	u32 port_num;
+	char dev_name[SMBDIRECT_DEVICE_NAME_LEN];
+	bool default_port;		/* connect() gave port 0 */
+	unsigned int connect_timeout;	/* seconds */
+
+	struct afsmbd_stats stats;	/* (L) */
 };
 
 /* Per-socket state; struct sock must come first (sk_alloc() contract). */
@@ -159,6 +181,22 @@ static inline struct sock *afsmbd_conn_sk(struct afsmbd_conn *conn)
 	return &container_of(conn, struct afsmbd_sock, conn)->sk;
 }
 
+/* SMB-Direct's well-known ports ([MS-SMB2] 2.1) */
+#define AFSMBD_PORT		445	/* InfiniBand, RoCE */
+#define AFSMBD_PORT_IWARP	5445
+
+static inline __be16 *afsmbd_port(struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return &((struct sockaddr_in *)ss)->sin_port;
+	return &((struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+static inline void afsmbd_set_port(struct sockaddr_storage *ss, u16 port)
+{
+	*afsmbd_port(ss) = htons(port);
+}
+
 int afsmbd_socket_init(void);
 void afsmbd_sock_init(struct sock *sk);
 void afsmbd_socket_exit(void);
@@ -171,6 +209,10 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr);
 struct sock *afsmbd_conn_accept(struct sock *lsk);
 void afsmbd_conn_fail(struct afsmbd_conn *conn, int err);
 void afsmbd_conn_fail_locked(struct afsmbd_conn *conn, int err);
+void afsmbd_violation(struct afsmbd_conn *conn, const char *what);
+void afsmbd_violation_locked(struct afsmbd_conn *conn, const char *what);
+int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val);
+int afsmbd_conn_get_limit(struct afsmbd_conn *conn, int optname, u32 *val);
 void afsmbd_conn_close(struct sock *sk);
 void afsmbd_conn_destruct(struct afsmbd_conn *conn);
 void afsmbd_listener_close(struct sock *sk);

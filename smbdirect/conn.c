@@ -46,6 +46,10 @@ static unsigned int max_fragmented_size = 1048576;
 module_param(max_fragmented_size, uint, 0644);
 MODULE_PARM_DESC(max_fragmented_size, "largest reassembled message (1 MiB)");
 
+static unsigned int max_read_write_size = 1048576;
+module_param(max_read_write_size, uint, 0644);
+MODULE_PARM_DESC(max_read_write_size, "largest RDMA read/write offered (1 MiB)");
+
 unsigned int afsmbd_keepalive_secs = 120;
 module_param_named(keepalive_interval, afsmbd_keepalive_secs, uint, 0644);
 MODULE_PARM_DESC(keepalive_interval, "idle seconds before a keepalive; 0 disables (120)");
@@ -97,20 +101,127 @@ void afsmbd_conn_init(struct afsmbd_conn *conn)
 	INIT_DELAYED_WORK(&conn->ka_work, afsmbd_keepalive_work);
 	INIT_WORK(&conn->teardown_work, afsmbd_teardown_work);
 	conn->keepalive_secs = READ_ONCE(afsmbd_keepalive_secs);
+	conn->connect_timeout = clamp_val(READ_ONCE(afsmbd_connect_timeout),
+					  1, AFSMBD_MAX_TIMEOUT);
 
 	conn->limits.recv_credit_max = clamp_val(READ_ONCE(recv_credit_max),
-						 1, 4096);
+						 1, AFSMBD_MAX_CREDITS);
 	conn->limits.send_credit_target =
-		clamp_val(READ_ONCE(send_credit_target), 1, 65535);
+		clamp_val(READ_ONCE(send_credit_target), 1, U16_MAX);
 	conn->limits.max_send_size = clamp_val(READ_ONCE(max_send_size),
-					       AFSMBD_MIN_RECEIVE_SIZE, 65536);
+					       AFSMBD_MIN_RECEIVE_SIZE,
+					       AFSMBD_MAX_MSG_SIZE);
 	conn->limits.max_recv_size = clamp_val(READ_ONCE(max_receive_size),
-					       AFSMBD_MIN_RECEIVE_SIZE, 65536);
+					       AFSMBD_MIN_RECEIVE_SIZE,
+					       AFSMBD_MAX_MSG_SIZE);
 	conn->limits.max_fragmented_recv_size =
 		clamp_val(READ_ONCE(max_fragmented_size),
 			  AFSMBD_MIN_FRAGMENTED_SIZE, AFSMBD_FRAME_MAX_LEN);
-	/* No RDMA read/write in this engine yet; advertise a modest size. */
-	conn->limits.max_read_write_size = 1048576;
+	/* Offered in the negotiate; the SMB3 layer decides whether to use it. */
+	conn->limits.max_read_write_size = READ_ONCE(max_read_write_size);
+}
+
+/**
+ * afsmbd_conn_set_limit() - change one local limit before connecting
+ * @conn: connection of a socket that is idle or listening, lock_sock held
+ * @optname: SMBDIRECT_* option naming the limit
+ * @val: new value
+ *
+ * The new set of limits must pass the checks the negotiate applies, so a
+ * bad value fails here rather than at connect time.
+ *
+ * Return: 0, -EINVAL for a value out of range, -ENOPROTOOPT for an unknown
+ * option.
+ */
+int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val)
+{
+	struct afsmbd_limits l = conn->limits;
+
+	switch (optname) {
+	case SMBDIRECT_RECV_CREDIT_MAX:
+		if (!val || val > AFSMBD_MAX_CREDITS)
+			return -EINVAL;
+		l.recv_credit_max = val;
+		break;
+	case SMBDIRECT_SEND_CREDIT_TARGET:
+		if (!val || val > U16_MAX)
+			return -EINVAL;
+		l.send_credit_target = val;
+		break;
+	case SMBDIRECT_MAX_SEND_SIZE:
+		if (val < AFSMBD_MIN_RECEIVE_SIZE || val > AFSMBD_MAX_MSG_SIZE)
+			return -EINVAL;
+		l.max_send_size = val;
+		break;
+	case SMBDIRECT_MAX_RECV_SIZE:
+		if (val < AFSMBD_MIN_RECEIVE_SIZE || val > AFSMBD_MAX_MSG_SIZE)
+			return -EINVAL;
+		l.max_recv_size = val;
+		break;
+	case SMBDIRECT_MAX_FRAGMENTED_SIZE:
+		if (val < AFSMBD_MIN_FRAGMENTED_SIZE ||
+		    val > AFSMBD_FRAME_MAX_LEN)
+			return -EINVAL;
+		l.max_fragmented_recv_size = val;
+		break;
+	case SMBDIRECT_MAX_READ_WRITE_SIZE:
+		l.max_read_write_size = val;
+		break;
+	case SMBDIRECT_CONNECT_TIMEOUT:
+		if (!val || val > AFSMBD_MAX_TIMEOUT)
+			return -EINVAL;
+		WRITE_ONCE(conn->connect_timeout, val);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (afsmbd_limits_check(&l))
+		return -EINVAL;
+	/* A listener's children copy the limits from the CM handler. */
+	spin_lock_bh(&conn->lock);
+	conn->limits = l;
+	spin_unlock_bh(&conn->lock);
+	return 0;
+}
+
+/**
+ * afsmbd_conn_get_limit() - read one local limit
+ * @conn: connection
+ * @optname: SMBDIRECT_* option naming the limit
+ * @val: result
+ *
+ * Return: 0 or -ENOPROTOOPT.
+ */
+int afsmbd_conn_get_limit(struct afsmbd_conn *conn, int optname, u32 *val)
+{
+	const struct afsmbd_limits *l = &conn->limits;
+
+	switch (optname) {
+	case SMBDIRECT_RECV_CREDIT_MAX:
+		*val = l->recv_credit_max;
+		break;
+	case SMBDIRECT_SEND_CREDIT_TARGET:
+		*val = l->send_credit_target;
+		break;
+	case SMBDIRECT_MAX_SEND_SIZE:
+		*val = l->max_send_size;
+		break;
+	case SMBDIRECT_MAX_RECV_SIZE:
+		*val = l->max_recv_size;
+		break;
+	case SMBDIRECT_MAX_FRAGMENTED_SIZE:
+		*val = l->max_fragmented_recv_size;
+		break;
+	case SMBDIRECT_MAX_READ_WRITE_SIZE:
+		*val = l->max_read_write_size;
+		break;
+	case SMBDIRECT_CONNECT_TIMEOUT:
+		*val = READ_ONCE(conn->connect_timeout);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	return 0;
 }
 
 /* ---- failure and teardown ---- */
@@ -153,6 +264,36 @@ void afsmbd_conn_fail(struct afsmbd_conn *conn, int err)
 {
 	spin_lock_bh(&conn->lock);
 	afsmbd_conn_fail_locked(conn, err);
+	spin_unlock_bh(&conn->lock);
+}
+
+/**
+ * afsmbd_violation_locked() - the peer broke the protocol; conn->lock held
+ * @conn: connection
+ * @what: which rule, for the log
+ *
+ * Counts the violation, logs it rate-limited (a hostile peer must not
+ * flood the log) and fails the connection with EPROTO.
+ */
+void afsmbd_violation_locked(struct afsmbd_conn *conn, const char *what)
+{
+	if (conn->state == AFSMBD_C_FAILED)
+		return;
+	conn->stats.violations++;
+	pr_warn_ratelimited("peer %pISpc: %s; disconnecting\n", &conn->raddr,
+			    what);
+	afsmbd_conn_fail_locked(conn, -EPROTO);
+}
+
+/**
+ * afsmbd_violation() - the peer broke the protocol
+ * @conn: connection
+ * @what: which rule, for the log
+ */
+void afsmbd_violation(struct afsmbd_conn *conn, const char *what)
+{
+	spin_lock_bh(&conn->lock);
+	afsmbd_violation_locked(conn, what);
 	spin_unlock_bh(&conn->lock);
 }
 
@@ -235,6 +376,26 @@ static void afsmbd_qp_event(struct ib_event *ev, void *ctx)
 	pr_warn_ratelimited("QP event %s\n", ib_event_msg(ev->event));
 }
 
+/* Remember the device for SMBDIRECT_INFO; the id may go before the socket. */
+static void afsmbd_cache_device(struct afsmbd_conn *conn)
+{
+	struct rdma_cm_id *id = conn->id;
+	u32 t = SMBDIRECT_TRANSPORT_NONE;
+
+	if (rdma_protocol_iwarp(id->device, id->port_num))
+		t = SMBDIRECT_TRANSPORT_IWARP;
+	else if (rdma_protocol_roce(id->device, id->port_num))
+		t = SMBDIRECT_TRANSPORT_ROCE;
+	else if (rdma_protocol_ib(id->device, id->port_num))
+		t = SMBDIRECT_TRANSPORT_IB;
+	spin_lock_bh(&conn->lock);
+	conn->transport = t;
+	conn->port_num = id->port_num;
+	strscpy(conn->dev_name, dev_name(&id->device->dev),
+		sizeof(conn->dev_name));
+	spin_unlock_bh(&conn->lock);
+}
+
 /**
  * afsmbd_conn_setup() - PD, CQ, QP and buffers for conn->id
  * @conn: connection whose cm_id has a device, conn->mutex held
@@ -250,6 +411,7 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 	u32 max_wr = dev->attrs.max_qp_wr;
 	int err;
 
+	afsmbd_cache_device(conn);
 	conn->nr_rx = conn->limits.recv_credit_max;
 	conn->nr_tx = min_t(u32, AFSMBD_TX_POOL,
 			    conn->limits.send_credit_target + 2);
@@ -401,7 +563,11 @@ static void afsmbd_client_negotiate(struct afsmbd_conn *conn,
 	if (err) {
 		pr_debug("negotiate response refused: %d (status %#x)\n", err,
 			 len >= AFSMBD_NEGOTIATE_RESP_LEN ? resp.status : 0);
-		afsmbd_conn_fail(conn, err == -ECONNREFUSED ? err : -EPROTO);
+		/* A failure status is the server's right, not a violation. */
+		if (err == -ECONNREFUSED)
+			afsmbd_conn_fail(conn, err);
+		else
+			afsmbd_violation(conn, "invalid negotiate response");
 		return;
 	}
 
@@ -450,7 +616,7 @@ static void afsmbd_server_negotiate(struct afsmbd_conn *conn,
 		tx->fail_after = true;
 	} else if (err) {
 		afsmbd_tx_put(conn, tx);
-		afsmbd_conn_fail_locked(conn, -EPROTO);
+		afsmbd_violation_locked(conn, "invalid negotiate request");
 		goto out;
 	} else {
 		/* Every posted receive is free; grant what the client asked. */
@@ -581,6 +747,14 @@ static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 	case RDMA_CM_EVENT_ADDR_RESOLVED:
 		if (!afsmbd_expect(conn, AFSMBD_C_RESOLVE_ADDR, ev))
 			break;
+		/*
+		 * Port 0 asked for the SMB-Direct port, which depends on the
+		 * transport ([MS-SMB2] 2.1): only now is the device known.
+		 * The iWARP CM connects to route.addr.dst_addr.
+		 */
+		if (conn->default_port && afsmbd_is_iwarp(id))
+			afsmbd_set_port(&id->route.addr.dst_addr,
+					AFSMBD_PORT_IWARP);
 		WRITE_ONCE(conn->state, AFSMBD_C_RESOLVE_ROUTE);
 		err = rdma_resolve_route(id, AFSMBD_RESOLVE_MS);
 		if (err)
@@ -760,7 +934,7 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr)
 	}
 	mutex_unlock(&conn->mutex);
 	queue_delayed_work(system_wq, &conn->neg_work,
-			   READ_ONCE(afsmbd_connect_timeout) * HZ);
+			   READ_ONCE(conn->connect_timeout) * HZ);
 	return 0;
 }
 

@@ -111,7 +111,12 @@ static struct sock *afsmbd_child_alloc(struct sock *lsk)
 	sk->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
 	sk->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
 	sk->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	/* The listener's options; its lock_sock guards limits, so copy whole. */
 	afsmbd_sk(sk)->conn.keepalive_secs = READ_ONCE(lconn->keepalive_secs);
+	afsmbd_sk(sk)->conn.connect_timeout = READ_ONCE(lconn->connect_timeout);
+	spin_lock_bh(&lconn->lock);
+	afsmbd_sk(sk)->conn.limits = lconn->limits;
+	spin_unlock_bh(&lconn->lock);
 	afsmbd_sk(sk)->conn.server = true;
 	sock_hold(lsk);
 	afsmbd_sk(sk)->conn.parent = lsk;
@@ -209,7 +214,7 @@ int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
 	sock_hold(sk);		/* the cm_id's reference */
 	mutex_unlock(&conn->mutex);
 	queue_delayed_work(system_wq, &conn->neg_work,
-			   READ_ONCE(afsmbd_connect_timeout) * HZ);
+			   READ_ONCE(conn->connect_timeout) * HZ);
 	return 0;
 
 free_res:

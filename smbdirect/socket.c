@@ -66,13 +66,6 @@ static int afsmbd_check_addr(const struct sockaddr *addr, int len,
 	return 0;
 }
 
-static __be16 *afsmbd_port(struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return &((struct sockaddr_in *)ss)->sin_port;
-	return &((struct sockaddr_in6 *)ss)->sin6_port;
-}
-
 static int afsmbd_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -169,15 +162,17 @@ static int afsmbd_connect(struct socket *sock, AFSMBD_UADDR *uaddr,
 	struct sock *sk = sock->sk;
 	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
 	struct sockaddr_storage addr;
+	bool default_port;
 	long timeo;
 	int err;
 
 	err = afsmbd_check_addr((struct sockaddr *)uaddr, len, &addr);
 	if (err)
 		return err;
-	/* Port 0 means the SMB-Direct port for IB/RoCE. */
-	if (!*afsmbd_port(&addr))
-		*afsmbd_port(&addr) = htons(445);
+	/* Port 0: SMB-Direct's port, 445, or 5445 once iWARP shows (conn.c). */
+	default_port = !*afsmbd_port(&addr);
+	if (default_port)
+		afsmbd_set_port(&addr, AFSMBD_PORT);
 
 	lock_sock(sk);
 	switch (READ_ONCE(conn->state)) {
@@ -186,6 +181,7 @@ static int afsmbd_connect(struct socket *sock, AFSMBD_UADDR *uaddr,
 			err = -EINVAL;
 			goto out;
 		}
+		conn->default_port = default_port;
 		err = afsmbd_conn_connect(sk, (struct sockaddr *)&addr);
 		if (err)
 			goto out;
@@ -400,25 +396,82 @@ static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 {
 	struct sock *sk = sock->sk;
 	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	int err = 0;
 	u32 val;
 
 	if (level == SOL_TCP && optname == TCP_NODELAY)
 		return 0;	/* every PDU is sent at once anyway */
 	if (level != SOL_SMBDIRECT)
 		return -ENOPROTOOPT;
-	if (optname != SMBDIRECT_KEEPALIVE_INTERVAL)
-		return -ENOPROTOOPT;
+	if (optname == SMBDIRECT_INFO)
+		return -ENOPROTOOPT;	/* read only */
 	if (optlen < sizeof(val))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
-	if (val > 24 * 3600)
-		return -EINVAL;
+
 	lock_sock(sk);
-	WRITE_ONCE(conn->keepalive_secs, val);
-	if (val && READ_ONCE(conn->state) == AFSMBD_C_CONNECTED)
-		mod_delayed_work(system_wq, &conn->ka_work, val * HZ);
+	if (optname == SMBDIRECT_KEEPALIVE_INTERVAL) {
+		if (val > AFSMBD_MAX_KEEPALIVE) {
+			err = -EINVAL;
+			goto out;
+		}
+		WRITE_ONCE(conn->keepalive_secs, val);
+		if (val && READ_ONCE(conn->state) == AFSMBD_C_CONNECTED)
+			mod_delayed_work(system_wq, &conn->ka_work, val * HZ);
+		goto out;
+	}
+	/* The limits go into the negotiate: fixed once it may have started. */
+	if (READ_ONCE(conn->state) != AFSMBD_C_IDLE) {
+		err = afsmbd_conn_get_limit(conn, optname, &val) ? :
+		      -EISCONN;
+		goto out;
+	}
+	err = afsmbd_conn_set_limit(conn, optname, val);
+out:
 	release_sock(sk);
+	return err;
+}
+
+/*
+ * TCP_INFO for programs written for TCP (Samba reads tcpi_rto to size its
+ * own timeouts).  Only what has an SMB-Direct meaning is filled: messages
+ * for segments, credits for the congestion window, the QP's local ACK
+ * timeout for the retransmission timeout.
+ */
+static int afsmbd_tcp_info(struct sock *sk, char __user *optval,
+			   int __user *optlen, int len)
+{
+	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
+	struct tcp_info ti = {};
+	u64 rto_us;
+
+	/* 4.096 us << ack_timeout, as the QP's transport timer. */
+	rto_us = (4096ULL << min(READ_ONCE(afsmbd_ack_timeout), 31U)) / 1000;
+	spin_lock_bh(&conn->lock);
+	ti.tcpi_state = READ_ONCE(sk->sk_state);
+	if (conn->state == AFSMBD_C_CONNECTED) {
+		ti.tcpi_rto = min_t(u64, rto_us, U32_MAX);
+		ti.tcpi_ato = ti.tcpi_rto;
+		ti.tcpi_snd_mss = afsmbd_max_payload(conn);
+		ti.tcpi_rcv_mss = conn->params.max_recv_size -
+				  AFSMBD_DATA_HDR_LEN;
+		ti.tcpi_snd_cwnd = conn->send_credits;
+		ti.tcpi_unacked = conn->tx_inflight;
+		ti.tcpi_last_data_recv =
+			jiffies_to_msecs(jiffies - conn->last_rx);
+		ti.tcpi_notsent_bytes = conn->tx_pending_bytes;
+	}
+	ti.tcpi_segs_out = conn->stats.tx_msgs;
+	ti.tcpi_segs_in = conn->stats.rx_msgs;
+	ti.tcpi_data_segs_out = conn->stats.tx_msgs - conn->stats.empty_msgs;
+	ti.tcpi_bytes_acked = conn->stats.tx_bytes;
+	ti.tcpi_bytes_received = conn->stats.rx_bytes;
+	spin_unlock_bh(&conn->lock);
+
+	len = min_t(int, len, sizeof(ti));
+	if (copy_to_user(optval, &ti, len) || put_user(len, optlen))
+		return -EFAULT;
 	return 0;
 }
 
@@ -426,6 +479,7 @@ static void afsmbd_fill_info(struct afsmbd_conn *conn,
 			     struct smbdirect_info *info)
 {
 	const struct afsmbd_params *p = &conn->params;
+	const struct afsmbd_stats *st = &conn->stats;
 
 	memset(info, 0, sizeof(*info));
 	spin_lock_bh(&conn->lock);
@@ -445,12 +499,21 @@ static void afsmbd_fill_info(struct afsmbd_conn *conn,
 	info->recv_credits = conn->recv_credits;
 	info->recv_posted = conn->rx_posted;
 	info->keepalive_interval = conn->keepalive_secs;
-	info->tx_msgs = conn->stat_tx_msgs;
-	info->rx_msgs = conn->stat_rx_msgs;
-	info->tx_bytes = conn->stat_tx_bytes;
-	info->rx_bytes = conn->stat_rx_bytes;
-	info->tx_empty_msgs = conn->stat_empty_msgs;
-	info->credit_waits = conn->stat_credit_waits;
+	info->tx_msgs = st->tx_msgs;
+	info->rx_msgs = st->rx_msgs;
+	info->tx_bytes = st->tx_bytes;
+	info->rx_bytes = st->rx_bytes;
+	info->tx_empty_msgs = st->empty_msgs;
+	info->credit_waits = st->credit_waits;
+	info->transport = conn->transport;
+	info->port_num = conn->port_num;
+	memcpy(info->device, conn->dev_name, sizeof(info->device));
+	info->tx_pdus = st->tx_pdus;
+	info->rx_pdus = st->rx_pdus;
+	info->tx_credits_granted = st->tx_credits_granted;
+	info->rx_credits_granted = st->rx_credits_granted;
+	info->keepalives = st->keepalives;
+	info->violations = st->violations;
 	spin_unlock_bh(&conn->lock);
 }
 
@@ -471,6 +534,8 @@ static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
 		val = 1;
 		src = &val;
 		size = sizeof(val);
+	} else if (level == SOL_TCP && optname == TCP_INFO) {
+		return afsmbd_tcp_info(sock->sk, optval, optlen, len);
 	} else if (level != SOL_SMBDIRECT) {
 		return -ENOPROTOOPT;
 	} else if (optname == SMBDIRECT_KEEPALIVE_INTERVAL) {
@@ -482,7 +547,13 @@ static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
 		src = &info;
 		size = sizeof(info);
 	} else {
-		return -ENOPROTOOPT;
+		lock_sock(sock->sk);
+		size = afsmbd_conn_get_limit(conn, optname, &val);
+		release_sock(sock->sk);
+		if (size)
+			return size;
+		src = &val;
+		size = sizeof(val);
 	}
 	len = min(len, size);
 	if (copy_to_user(optval, src, len) || put_user(len, optlen))

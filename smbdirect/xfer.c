@@ -268,23 +268,29 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 
 	err = afsmbd_decode_data_hdr(rx->buf, len, &hdr);
 	if (err) {
-		afsmbd_conn_fail(conn, -EPROTO);
+		afsmbd_violation(conn, "malformed data transfer message");
 		return;
 	}
 	msg = afsmbd_reassemble(conn, rx->buf, &hdr);
+	if (PTR_ERR(msg) == -ENOMEM) {
+		afsmbd_conn_fail(conn, -ENOMEM);
+		return;
+	}
 	if (IS_ERR(msg)) {
-		afsmbd_conn_fail(conn, PTR_ERR(msg) == -ENOMEM ? -ENOMEM :
-				 -EPROTO);
+		afsmbd_violation(conn, "bad fragment sequence or length");
 		return;
 	}
 
 	spin_lock_bh(&conn->lock);
 	if (conn->state != AFSMBD_C_CONNECTED)
 		goto drop;
-	if (afsmbd_credit_consume_recv(&conn->recv_credits) ||
-	    afsmbd_credit_add_grant(&conn->send_credits, hdr.credits_granted,
+	if (afsmbd_credit_consume_recv(&conn->recv_credits)) {
+		afsmbd_violation_locked(conn, "message sent without a credit");
+		goto drop;
+	}
+	if (afsmbd_credit_add_grant(&conn->send_credits, hdr.credits_granted,
 				    U16_MAX)) {
-		afsmbd_conn_fail_locked(conn, -EPROTO);
+		afsmbd_violation_locked(conn, "credits granted past 65535");
 		goto drop;
 	}
 	writable = hdr.credits_granted != 0;
@@ -293,9 +299,11 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 		conn->need_response = true;
 	conn->last_rx = jiffies;
 	conn->ka_outstanding = false;
-	conn->stat_rx_msgs++;
-	conn->stat_rx_bytes += hdr.data_length;
+	conn->stats.rx_msgs++;
+	conn->stats.rx_bytes += hdr.data_length;
+	conn->stats.rx_credits_granted += hdr.credits_granted;
 	if (msg) {
+		conn->stats.rx_pdus++;
 		list_add_tail(&msg->list, &conn->rx_queue);
 		conn->rx_queued += msg->len;
 		msg = NULL;
@@ -471,10 +479,13 @@ static int afsmbd_post_data(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 		return n;
 	}
 	len = tx->data_len ? AFSMBD_DATA_HDR_LEN + tx->data_len : n;
-	conn->stat_tx_msgs++;
-	conn->stat_tx_bytes += tx->data_len;
+	conn->stats.tx_msgs++;
+	conn->stats.tx_bytes += tx->data_len;
+	conn->stats.tx_credits_granted += grant;
 	if (!tx->data_len)
-		conn->stat_empty_msgs++;
+		conn->stats.empty_msgs++;
+	else if (!tx->remaining)
+		conn->stats.tx_pdus++;
 	return afsmbd_post_send(conn, tx, len);
 }
 
@@ -522,7 +533,7 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 	while (!list_empty(&conn->tx_pending)) {
 		grant = afsmbd_grant_now(conn);
 		if (!afsmbd_credit_may_send(conn->send_credits, grant)) {
-			conn->stat_credit_waits++;
+			conn->stats.credit_waits++;
 			return;
 		}
 		tx = list_first_entry(&conn->tx_pending, struct afsmbd_tx,
@@ -640,6 +651,7 @@ void afsmbd_keepalive_work(struct work_struct *work)
 		spin_unlock_bh(&conn->lock);
 		return;
 	} else if (afsmbd_send_empty(conn, true)) {
+		conn->stats.keepalives++;
 		conn->ka_outstanding = true;
 		conn->last_rx = jiffies;
 	}

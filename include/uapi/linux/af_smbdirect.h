@@ -28,17 +28,52 @@
 #define SOL_SMBDIRECT		289
 
 /*
- * Options at level SOL_SMBDIRECT.
+ * Options at level SOL_SMBDIRECT.  Values are __u32 unless noted.
  *
- * SMBDIRECT_KEEPALIVE_INTERVAL  __u32 seconds, get/set.  Idle time before an
- *	empty message with RESPONSE_REQUESTED; the connection fails with
- *	ETIMEDOUT if nothing arrives during the next interval.  0 disables.
- *	Default from the module parameter keepalive_interval (120).
+ * SMBDIRECT_KEEPALIVE_INTERVAL  seconds, get/set at any time.  Idle time
+ *	before an empty message with RESPONSE_REQUESTED; the connection fails
+ *	with ETIMEDOUT if nothing arrives during the next interval.  0
+ *	disables.  Default: module parameter keepalive_interval (120).
  * SMBDIRECT_INFO  struct smbdirect_info, get only: negotiated parameters,
- *	current credits and counters.
+ *	the RDMA device, credits and counters.  Readable after the
+ *	connection failed, so the counters explain why.  The structure only
+ *	grows at its end; a shorter optlen gets a prefix.
+ *
+ * Local limits, offered in the negotiate exchange.  Settable while the
+ * socket is neither connecting nor connected (EISCONN otherwise); on a
+ * listener they apply to connections that arrive afterwards.  A value out
+ * of range, or one that breaks [MS-SMBD]'s rules together with the
+ * others, is EINVAL.  getsockopt returns the local value; the negotiated
+ * one is in SMBDIRECT_INFO.  Defaults come from the module parameters of
+ * the same names.
+ *
+ * SMBDIRECT_RECV_CREDIT_MAX      receives posted, credits offered (1..4096)
+ * SMBDIRECT_SEND_CREDIT_TARGET   credits asked of the peer (1..65535)
+ * SMBDIRECT_MAX_SEND_SIZE        largest message sent (128..65536)
+ * SMBDIRECT_MAX_RECV_SIZE        receive buffer size (128..65536)
+ * SMBDIRECT_MAX_FRAGMENTED_SIZE  largest PDU reassembled (131072..16777215)
+ * SMBDIRECT_MAX_READ_WRITE_SIZE  largest RDMA read/write offered
+ * SMBDIRECT_CONNECT_TIMEOUT      seconds for resolution, RDMA connect and
+ *	the negotiate together (1..3600); a listener's value bounds each
+ *	incoming connection's negotiate.
  */
 #define SMBDIRECT_KEEPALIVE_INTERVAL	1
 #define SMBDIRECT_INFO			2
+#define SMBDIRECT_RECV_CREDIT_MAX	3
+#define SMBDIRECT_SEND_CREDIT_TARGET	4
+#define SMBDIRECT_MAX_SEND_SIZE		5
+#define SMBDIRECT_MAX_RECV_SIZE		6
+#define SMBDIRECT_MAX_FRAGMENTED_SIZE	7
+#define SMBDIRECT_MAX_READ_WRITE_SIZE	8
+#define SMBDIRECT_CONNECT_TIMEOUT	9
+
+/* smbdirect_info.transport */
+#define SMBDIRECT_TRANSPORT_NONE	0	/* no device bound yet */
+#define SMBDIRECT_TRANSPORT_IB		1
+#define SMBDIRECT_TRANSPORT_ROCE	2
+#define SMBDIRECT_TRANSPORT_IWARP	3
+
+#define SMBDIRECT_DEVICE_NAME_LEN	64
 
 struct smbdirect_info {
 	__u32 state;			/* internal phase, 6 = connected */
@@ -56,12 +91,23 @@ struct smbdirect_info {
 	__u32 recv_posted;
 	__u32 keepalive_interval;
 	__u32 reserved;
-	__u64 tx_msgs;
+	__u64 tx_msgs;			/* SMB-Direct messages, i.e. fragments */
 	__u64 rx_msgs;
 	__u64 tx_bytes;			/* payload bytes */
 	__u64 rx_bytes;
 	__u64 tx_empty_msgs;		/* credit grants, keepalives */
 	__u64 credit_waits;		/* sends held back for credits */
+	/* the RDMA device */
+	__u32 transport;		/* SMBDIRECT_TRANSPORT_* */
+	__u32 port_num;			/* RDMA port on the device */
+	char device[SMBDIRECT_DEVICE_NAME_LEN];
+	/* more counters */
+	__u64 tx_pdus;			/* whole messages (reassembled PDUs) */
+	__u64 rx_pdus;
+	__u64 tx_credits_granted;	/* sum of CreditsGranted we sent */
+	__u64 rx_credits_granted;	/* sum of CreditsGranted received */
+	__u64 keepalives;		/* keepalive probes sent */
+	__u64 violations;		/* peer protocol violations seen */
 };
 
 /* Direct-TCP framing: each PDU is preceded by this many bytes of length. */
