@@ -120,6 +120,7 @@ for k in $built; do
 	guest "smoke-$k" -k "$k" "$AFS_TOP/tests/guest/smoke.sh"
 	[ -f "$AFS_TOP/tests/guest/stream.sh" ] &&
 		guest "stream-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh"
+	guest "options-$k" -k "$k" "$AFS_TOP/tests/guest/options.sh"
 	# Two namespaces with their own rxe: 7.x only.
 	r=$(release "$k")
 	[ "${r%%.*}" -ge 7 ] && guest "netns-$k" -k "$k" "$AFS_TOP/tests/guest/netns.sh"
@@ -127,6 +128,7 @@ done
 case " $built " in *" debug "*)
 	guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh"
 	guest "stream-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/stream.sh"
+	guest "options-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/options.sh"
 	guest "interop-cifs-debug" -k debug "$AFS_TOP/tests/guest/interop.sh"
 	;;
 esac

@@ -28,4 +28,20 @@
 #define AFSMBD_ACCEPT_KERN	(kern)
 #endif
 
+/*
+ * SOCK_CUSTOM_SOCKOPT (6.7) routes SOL_SOCKET to the family's setsockopt,
+ * which lets us accept SO_REUSEPORT (the core refuses it for non-inet
+ * families).  Before that the core's answer, EOPNOTSUPP, stands.
+ */
+#ifdef SOCK_CUSTOM_SOCKOPT
+static inline void afsmbd_custom_sockopt(struct socket *sock)
+{
+	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
+}
+#else
+static inline void afsmbd_custom_sockopt(struct socket *sock)
+{
+}
+#endif
+
 #endif /* AFSMBD_COMPAT_H */

@@ -274,6 +274,7 @@ out:
 
 	lock_sock(child);
 	sock_graft(child, newsock);
+	afsmbd_custom_sockopt(newsock);
 	newsock->state = SS_CONNECTED;
 	release_sock(child);
 	return 0;
@@ -391,6 +392,30 @@ out:
 	return err;
 }
 
+/*
+ * SOL_SOCKET, where the core lets us see it: everything goes to the core
+ * but SO_REUSEPORT, which RDMA CM has no use for and the core refuses for
+ * non-inet sockets.  Code written for TCP sets it, so it is kept and
+ * reported back.
+ */
+static int afsmbd_sol_socket(struct socket *sock, int optname,
+			     sockptr_t optval, unsigned int optlen)
+{
+	int val;
+
+	if (optname != SO_REUSEPORT)
+		return sock_setsockopt(sock, SOL_SOCKET, optname, optval,
+				       optlen);
+	if (optlen < sizeof(val))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sock->sk);
+	sock->sk->sk_reuseport = !!val;
+	release_sock(sock->sk);
+	return 0;
+}
+
 static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 			     sockptr_t optval, unsigned int optlen)
 {
@@ -399,6 +424,8 @@ static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 	int err = 0;
 	u32 val;
 
+	if (level == SOL_SOCKET)
+		return afsmbd_sol_socket(sock, optname, optval, optlen);
 	if (level == SOL_TCP && optname == TCP_NODELAY)
 		return 0;	/* every PDU is sent at once anyway */
 	if (level != SOL_SMBDIRECT)
@@ -627,6 +654,7 @@ static int afsmbd_create(struct net *net, struct socket *sock, int protocol,
 	if (!sk)
 		return -ENOMEM;
 	sock->ops = &afsmbd_stream_ops;
+	afsmbd_custom_sockopt(sock);
 	sock_init_data(sock, sk);
 	afsmbd_sock_init(sk);
 	sk->sk_protocol = IPPROTO_TCP;
