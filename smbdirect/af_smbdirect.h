@@ -131,6 +131,7 @@ struct afsmbd_conn {
 	struct list_head tx_pending;	/* (L) filled, waiting for a credit */
 	u32 tx_pending_bytes;		/* (L) payload bytes not yet posted */
 	u32 tx_inflight;		/* (L) posted, not completed */
+	u32 tx_inflight_bytes;		/* (L) their payload, for SIOCOUTQ */
 	u32 send_credits;		/* (L) */
 	struct afsmbd_tx *tx_cur;	/* (S) fragment being filled */
 	struct afsmbd_frame_parser fp;	/* (S) */

@@ -31,9 +31,10 @@
 /*
  * SOCK_CUSTOM_SOCKOPT (6.7) routes SOL_SOCKET to the family's setsockopt,
  * which lets us accept SO_REUSEPORT (the core refuses it for non-inet
- * families).  Before that the core's answer, EOPNOTSUPP, stands.
+ * families).  Before that the core's answer, EOPNOTSUPP, stands.  It is a
+ * macro on some kernels and an enum member on others: test the version.
  */
-#ifdef SOCK_CUSTOM_SOCKOPT
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
 static inline void afsmbd_custom_sockopt(struct socket *sock)
 {
 	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);

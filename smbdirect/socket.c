@@ -349,7 +349,8 @@ static int afsmbd_ioctl(struct socket *sock, unsigned int cmd,
 	case SIOCOUTQ:
 		lock_sock(sk);
 		spin_lock_bh(&conn->lock);
-		val = conn->tx_pending_bytes;
+		/* As TCP: written and not yet acknowledged by the peer. */
+		val = conn->tx_pending_bytes + conn->tx_inflight_bytes;
 		spin_unlock_bh(&conn->lock);
 		if (conn->tx_cur)
 			val += conn->tx_cur->data_len;

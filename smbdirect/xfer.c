@@ -430,6 +430,7 @@ static int afsmbd_post_send(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 		return err;
 	}
 	conn->tx_inflight++;
+	conn->tx_inflight_bytes += tx->data_len;
 	return 0;
 }
 
@@ -589,6 +590,7 @@ static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	spin_lock_bh(&conn->lock);
 	conn->tx_inflight--;
+	conn->tx_inflight_bytes -= tx->data_len;
 	afsmbd_tx_put(conn, tx);
 	if (wc->status != IB_WC_SUCCESS) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR) {
