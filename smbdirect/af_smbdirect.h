@@ -264,7 +264,7 @@ void afsmbd_stream_purge(struct afsmbd_conn *conn);
 /* Payload a single message may carry after its 24-byte header. */
 static inline u32 afsmbd_max_payload(const struct afsmbd_conn *conn)
 {
-	return conn->params.max_send_size - AFSMBD_DATA_HDR_LEN;
+	return afsmbd_params_max_payload(&conn->params);
 }
 
 #endif /* _AF_SMBDIRECT_H */

@@ -614,3 +614,45 @@ int afsmbd_credit_consume_recv(u32 *recv_credits)
 	(*recv_credits)--;
 	return 0;
 }
+
+int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
+			bool want_response)
+{
+	if (!send_credits || !recv_credits)
+		return -EINVAL;
+	if (afsmbd_credit_take(send_credits, grant))
+		return -EAGAIN;
+	*recv_credits += grant;
+	/* Out of credits after this one: ask the peer to answer now. */
+	if (*send_credits == 0)
+		want_response = true;
+	return want_response ? AFSMBD_FLAG_RESPONSE_REQUESTED : 0;
+}
+
+int afsmbd_credit_recv(u32 *recv_credits, u32 *send_credits,
+		       u16 credits_granted)
+{
+	if (!recv_credits || !send_credits)
+		return -EINVAL;
+	/* Check both before changing either. */
+	if (*recv_credits == 0 ||
+	    (u64)*send_credits + credits_granted > AFSMBD_U16_MAX)
+		return -EPROTO;
+	(*recv_credits)--;
+	*send_credits += credits_granted;
+	return 0;
+}
+
+bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
+			      u16 recv_credit_target, u16 recv_credit_max,
+			      bool need_response)
+{
+	u32 goal = afsmbd_min_u32(recv_credit_target, recv_credit_max);
+
+	return need_response || (grant && recv_credits <= goal / 2);
+}
+
+u32 afsmbd_params_max_payload(const struct afsmbd_params *p)
+{
+	return p->max_send_size - AFSMBD_DATA_HDR_LEN;
+}

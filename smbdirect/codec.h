@@ -549,6 +549,63 @@ u16 afsmbd_credit_grant(u32 recv_posted, u32 recv_credits, u32 send_credits,
 int afsmbd_credit_add_grant(u32 *send_credits, u16 granted, u32 max);
 
 /**
+ * afsmbd_credit_spend() - account a Data Transfer message about to be sent
+ * @send_credits: our send credits; one is spent
+ * @recv_credits: credits the peer holds; increased by @grant
+ * @grant: CreditsGranted the message carries (from afsmbd_credit_grant())
+ * @want_response: the caller wants RESPONSE_REQUESTED (keepalive)
+ *
+ * Applies afsmbd_credit_take(), last-credit rule included. A message that
+ * spends our last credit also asks the peer to answer at once.
+ *
+ * Return: the Flags field for the message (>= 0), -EAGAIN if it may not
+ * be sent (nothing changed), -EINVAL for NULL counters.
+ */
+int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
+			bool want_response);
+
+/**
+ * afsmbd_credit_recv() - account a Data Transfer message received
+ * @recv_credits: credits the peer holds; the message used one
+ * @send_credits: our send credits; increased by @credits_granted
+ * @credits_granted: the message's CreditsGranted
+ *
+ * Return: 0; -EPROTO if the peer sent without a credit or the grant takes
+ * our credits past 65535 (nothing changed); -EINVAL for NULL counters.
+ */
+int afsmbd_credit_recv(u32 *recv_credits, u32 *send_credits,
+		       u16 credits_granted);
+
+/**
+ * afsmbd_credit_want_empty() - should an empty message go now?
+ * @grant: what afsmbd_credit_grant() allows now
+ * @recv_credits: credits the peer holds
+ * @recv_credit_target: the peer's latest CreditsRequested
+ * @recv_credit_max: our ReceiveCreditMax
+ * @need_response: the peer set RESPONSE_REQUESTED since our last send
+ *
+ * With nothing queued ([MS-SMBD] 3.1.5.8/3.1.5.9): answer a requested
+ * response, or grant when the peer holds at most half of
+ * min(target, max) and there is something to grant.
+ *
+ * Return: true if an empty message should be sent.
+ */
+bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
+			      u16 recv_credit_target, u16 recv_credit_max,
+			      bool need_response);
+
+/**
+ * afsmbd_params_max_payload() - payload one message may carry
+ * @p: negotiated parameters
+ *
+ * Fragments are cut at the peer's limit: max_send_size is already
+ * min(ours, peer MaxReceiveSize), and the 24-byte header comes first.
+ *
+ * Return: max_send_size - 24 (>= 104 for valid parameters).
+ */
+u32 afsmbd_params_max_payload(const struct afsmbd_params *p);
+
+/**
  * afsmbd_credit_consume_recv() - account a message received from the peer
  * @recv_credits: credits the peer holds, decremented
  *

@@ -780,9 +780,25 @@ static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 		afsmbd_cm_established(conn);
 		break;
 	case RDMA_CM_EVENT_REJECTED:
-		/* No listener on the port shows up as a reject. */
-		if (afsmbd_expect(conn, AFSMBD_C_CONNECT, ev))
+		switch (READ_ONCE(conn->state)) {
+		case AFSMBD_C_CONNECT:
+			/* No listener on the port shows up as a reject. */
 			afsmbd_conn_fail(conn, -ECONNREFUSED);
+			break;
+		case AFSMBD_C_NEGOTIATE:
+		case AFSMBD_C_CONNECTED:
+			/*
+			 * The passive side's QP can answer before its CM has
+			 * seen our RTU; if it then destroys its id (listener
+			 * closed, accept and close at once) its CM sends a
+			 * REJ, not a DREQ.  That is a reset, not a violation.
+			 */
+			afsmbd_conn_fail(conn, -ECONNRESET);
+			break;
+		default:
+			afsmbd_expect(conn, AFSMBD_C_CONNECT, ev);
+			break;
+		}
 		break;
 	case RDMA_CM_EVENT_CONNECT_ERROR:
 	case RDMA_CM_EVENT_UNREACHABLE:

@@ -284,13 +284,10 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 	spin_lock_bh(&conn->lock);
 	if (conn->state != AFSMBD_C_CONNECTED)
 		goto drop;
-	if (afsmbd_credit_consume_recv(&conn->recv_credits)) {
-		afsmbd_violation_locked(conn, "message sent without a credit");
-		goto drop;
-	}
-	if (afsmbd_credit_add_grant(&conn->send_credits, hdr.credits_granted,
-				    U16_MAX)) {
-		afsmbd_violation_locked(conn, "credits granted past 65535");
+	if (afsmbd_credit_recv(&conn->recv_credits, &conn->send_credits,
+			       hdr.credits_granted)) {
+		afsmbd_violation_locked(conn,
+					"sent without a credit or granted past 65535");
 		goto drop;
 	}
 	writable = hdr.credits_granted != 0;
@@ -453,23 +450,21 @@ static int afsmbd_post_data(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 			    u16 grant, bool want_response)
 {
 	struct afsmbd_data_hdr hdr = {};
+	int flags, n;
 	u32 len;
-	int n;
 
 	/* Callers checked afsmbd_credit_may_send() under the same lock. */
-	if (WARN_ON_ONCE(afsmbd_credit_take(&conn->send_credits, grant))) {
+	flags = afsmbd_credit_spend(&conn->send_credits, &conn->recv_credits,
+				    grant, want_response);
+	if (WARN_ON_ONCE(flags < 0)) {
 		afsmbd_tx_put(conn, tx);
 		afsmbd_conn_fail_locked(conn, -EPROTO);
 		return -EAGAIN;
 	}
-	conn->recv_credits += grant;
-	/* Out of credits after this one: ask the peer to answer now. */
-	if (conn->send_credits == 0)
-		want_response = true;
 
 	hdr.credits_requested = conn->params.send_credit_target;
 	hdr.credits_granted = grant;
-	hdr.flags = want_response ? AFSMBD_FLAG_RESPONSE_REQUESTED : 0;
+	hdr.flags = (u16)flags;
 	hdr.remaining_data_length = tx->remaining;
 	hdr.data_length = tx->data_len;
 	hdr.data_offset = tx->data_len ? AFSMBD_DATA_HDR_LEN : 0;
@@ -525,7 +520,6 @@ static bool afsmbd_send_empty(struct afsmbd_conn *conn, bool want_response)
 void afsmbd_kick(struct afsmbd_conn *conn)
 {
 	struct afsmbd_tx *tx;
-	u32 goal;
 	u16 grant;
 
 	lockdep_assert_held(&conn->lock);
@@ -547,10 +541,10 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 	}
 
 	grant = afsmbd_grant_now(conn);
-	goal = min_t(u32, conn->recv_credit_target,
-		     conn->params.recv_credit_max);
-	if (conn->need_response ||
-	    (grant && conn->recv_credits <= goal / 2)) {
+	if (afsmbd_credit_want_empty(grant, conn->recv_credits,
+				     conn->recv_credit_target,
+				     conn->params.recv_credit_max,
+				     conn->need_response)) {
 		if (afsmbd_send_empty(conn, false))
 			conn->need_response = false;
 	}

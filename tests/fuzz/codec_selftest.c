@@ -35,7 +35,7 @@ void kshim_fail(struct kunit *test, const char *file, int line,
 		longjmp(test->abort, 1);
 }
 
-static unsigned int passed, failed;
+static unsigned int passed, failed, skipped;
 
 static void report(const char *suite, const char *name, bool ok)
 {
@@ -47,23 +47,34 @@ static void report(const char *suite, const char *name, bool ok)
 }
 
 /* Kept apart from the loops so longjmp cannot clobber their counters */
-static bool run_case(struct kunit_case *c)
+static int run_case(struct kunit_case *c)
 {
 	struct kunit t = { .name = c->name };
 
 	if (!setjmp(t.abort))
 		c->run_case(&t);
-	return t.failures == 0;
+	if (t.failures)
+		return 0;
+	return t.skipped ? -1 : 1;
 }
 
 static void run_kunit(void)
 {
 	struct kunit_case *c;
 	size_t s;
+	int r;
 
 	for (s = 0; s < nsuites; s++)
-		for (c = suites[s]->test_cases; c->run_case; c++)
-			report(suites[s]->name, c->name, run_case(c));
+		for (c = suites[s]->test_cases; c->run_case; c++) {
+			r = run_case(c);
+			if (r < 0) {
+				printf("skip   %s.%s\n", suites[s]->name,
+				       c->name);
+				skipped++;
+			} else {
+				report(suites[s]->name, c->name, r);
+			}
+		}
 }
 
 /* ---- seeded PRNG (xorshift64*) ---- */
@@ -422,6 +433,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(rand_tests) / sizeof(rand_tests[0]); i++)
 		report("random", rand_tests[i].name, rand_tests[i].fn());
 
+	if (skipped)
+		printf("%u skipped (known open defects, see the test)\n", skipped);
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

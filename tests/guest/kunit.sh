@@ -18,7 +18,9 @@ dmesg | sed -E 's/^\[[ 0-9.]+\] //' | sed -n '/^KTAP version/,$p' >/tmp/ktap.log
 n=0
 while read -r verdict suite name; do
 	n=$((n + 1))
-	if [ "$verdict" = ok ]; then
+	if [ "$verdict" = skip ]; then
+		skip "kunit $suite.$name"
+	elif [ "$verdict" = ok ]; then
 		pass "kunit $suite.$name"
 	else
 		fail "kunit $suite.$name"
@@ -27,6 +29,7 @@ done < <(awk '
 	/^    # Subtest: / { suite = $3 }
 	/^    (not ok|ok) [0-9]+ / {
 		v = ($1 == "not") ? "not_ok" : "ok"
+		if (v == "ok" && $0 ~ /# SKIP/) v = "skip"
 		name = (v == "ok") ? $3 : $4
 		print v, suite, name
 	}

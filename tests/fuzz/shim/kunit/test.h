@@ -17,8 +17,12 @@
 struct kunit {
 	const char *name;
 	int failures;
+	bool skipped;
 	jmp_buf abort;
 };
+
+/* Reported as "skip", counted neither passed nor failed. */
+#define kunit_mark_skipped(test, fmt, ...)	((test)->skipped = true)
 
 struct kunit_case {
 	void (*run_case)(struct kunit *test);
