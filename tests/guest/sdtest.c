@@ -5,10 +5,12 @@
  * address given with -l, verifies every byte, and exits non-zero on any
  * mismatch or unexpected errno.
  *
- *   sdtest [-l ADDR] [-p PORT] [-n COUNT] TEST
+ *   sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST
  *   TEST: basic names sizes splits bytes bidir badhdr oversize nbconnect
  *         refused poll peek waitall dontwait eof many addr info
- *         backpressure keepalive signals shutdown backlog scm hold
+ *         backpressure keepalive signals shutdown backlog scm many64
+ *         fork kill lclose integrity hold
+ *   -s: seed of integrity's random sizes and splits (default: random)
  *   two guests / interop: echoserver echoclient smb2server
  */
 #define _GNU_SOURCE
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1146,6 +1149,906 @@ static void t_echoclient(void)
 	CHECK(!fail, "echo mismatch");
 }
 
+/* ---- helpers for the tests below ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * One end of a bidirectional exchange, for ends in different processes:
+ * write n PDUs with seed ws while reading n PDUs with seed rs.
+ */
+static int exchange(int fd, unsigned int n, const size_t *lens,
+		    unsigned int nlens, unsigned int ws, unsigned int rs,
+		    char *what, size_t wlen)
+{
+	struct xfer w = { fd, n, lens, nlens, RANDOM, ws }, r = w;
+	pthread_t t;
+
+	r.seed = rs;
+	pthread_create(&t, NULL, writer, &w);
+	reader(&r);
+	pthread_join(t, NULL);
+	if (!w.err && !r.err)
+		return 0;
+	snprintf(what, wlen, "%s%s%s", w.err ? w.what : "",
+		 w.err && r.err ? "; " : "", r.err ? r.what : "");
+	return -1;
+}
+
+/*
+ * Read and verify PDUs (pattern of x) until EOF or an error.  Only
+ * complete messages are ever queued, so EOF must fall on a PDU boundary.
+ * Returns the PDUs read; *end is 0 for EOF, else the errno.
+ */
+static unsigned int drain(struct xfer *x, int *end)
+{
+	uint8_t *buf = malloc(MAX_FRAG + 4);
+	unsigned int i;
+	size_t len, got, j;
+	ssize_t n;
+
+	for (i = 0;; i++) {
+		n = recv(x->fd, buf, 4, MSG_WAITALL);
+		if (n == 0 || (n < 0 && errno != EINTR)) {
+			*end = n ? errno : 0;
+			break;
+		}
+		CHECK(n == 4, "pdu %u: short header read %zd (EOF inside a "
+		      "header)", i, n);
+		len = pdu_len(x, i);
+		got = (size_t)buf[1] << 16 | buf[2] << 8 | buf[3];
+		CHECK(buf[0] == 0 && got == len, "pdu %u: header %02x len %zu,"
+		      " want %zu", i, buf[0], got, len);
+		CHECK(!read_full(x->fd, buf, len, RANDOM),
+		      "pdu %u: body cut short after its header: %s", i,
+		      strerror(errno));
+		for (j = 0; j < len; j++)
+			CHECK(buf[j] == pat(i, j, x->seed),
+			      "pdu %u byte %zu: %02x want %02x", i, j, buf[j],
+			      pat(i, j, x->seed));
+	}
+	free(buf);
+	return i;
+}
+
+/* ---- many64: 64 connections carrying data at the same time ---- */
+
+struct many64 {
+	int c, s;
+	pthread_barrier_t *go;
+	struct smbdirect_info ci, si;
+};
+
+static const size_t many64_lens[] = { 1, 1341, 20000, 2680, 7 };
+enum { MANY64_N = 64, MANY64_PDUS = 10 };
+
+static void *many64_one(void *arg)
+{
+	struct many64 *m = arg;
+
+	pthread_barrier_wait(m->go);
+	transfer(m->c, m->s, MANY64_PDUS, many64_lens, 5, RANDOM, 1);
+	m->ci = info_of(m->c);
+	m->si = info_of(m->s);
+	return NULL;
+}
+
+static void t_many64(void)
+{
+	static struct many64 m[MANY64_N];
+	pthread_barrier_t go;
+	pthread_t t[MANY64_N];
+	uint64_t want = 0;
+	int l = listener(MANY64_N), i, fd;
+
+	for (i = 0; i < MANY64_PDUS; i++)
+		want += many64_lens[i % 5];
+	pthread_barrier_init(&go, NULL, MANY64_N);
+	for (i = 0; i < MANY64_N; i++) {
+		fd = sock_new();
+		CHECK(!connect(fd, (void *)&srv, srvlen),
+		      "connect %d of %d: %s (open: %d pairs)", i + 1,
+		      MANY64_N, strerror(errno), i);
+		m[i].c = fd;
+		m[i].s = acceptor(l);
+		m[i].go = &go;
+		CHECK(info_of(m[i].c).state == 6 && info_of(m[i].s).state == 6,
+		      "pair %d not connected", i);
+	}
+	for (i = 0; i < MANY64_N; i++)
+		CHECK(!pthread_create(&t[i], NULL, many64_one, &m[i]),
+		      "pthread_create %d", i);
+	for (i = 0; i < MANY64_N; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < MANY64_N; i++) {
+		CHECK(m[i].ci.tx_bytes == want && m[i].si.rx_bytes == want &&
+		      m[i].si.tx_bytes == want && m[i].ci.rx_bytes == want,
+		      "pair %d counters: c tx %llu rx %llu, s tx %llu rx %llu,"
+		      " want %llu", i, (unsigned long long)m[i].ci.tx_bytes,
+		      (unsigned long long)m[i].ci.rx_bytes,
+		      (unsigned long long)m[i].si.tx_bytes,
+		      (unsigned long long)m[i].si.rx_bytes,
+		      (unsigned long long)want);
+		close(m[i].c);
+		close(m[i].s);
+	}
+	close(l);
+}
+
+/* ---- fork: the connection belongs to the socket, not the process ---- */
+
+static void t_fork(void)
+{
+	static const size_t lens[] = { 1, 1340, 1341, 30000, 5 };
+	static const size_t half_len = 5000;
+	uint8_t *pdu = malloc(half_len + 4);
+	char what[400];
+	int l, c, s, st, ev;
+	pid_t pid, mid, g;
+	struct xfer r = { 0 };
+	size_t j;
+
+	/* 1: the child carries on, the parent closes its copy at once. */
+	pair(&l, &c, &s);
+	transfer(c, s, 10, lens, 5, RANDOM, 1);
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		close(s);
+		close(l);
+		if (exchange(c, 15, lens, 5, 11, 12, what, sizeof(what))) {
+			fprintf(stderr, "sdtest: child: %s\n", what);
+			_exit(1);
+		}
+		_exit(info_of(c).state == 6 ? 0 : 2);
+	}
+	close(c);
+	CHECK(!exchange(s, 15, lens, 5, 12, 11, what, sizeof(what)),
+	      "parent after fork: %s", what);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
+	      "child failed (status %#x)", st);
+	ev = revents(s, POLLIN, 10000);
+	CHECK(ev & POLLIN, "no EOF within 10 s of the child's exit: %#x", ev);
+	CHECK(recv(s, what, 1, 0) == 0, "no EOF after the child's exit: %s",
+	      strerror(errno));
+	close(s);
+
+	/*
+	 * 2: the parent exits first.  The middle process exchanges data,
+	 * writes half of a PDU, forks and exits; its child (reparented to us,
+	 * the subreaper) finishes the PDU and carries on.
+	 */
+	CHECK(!prctl(PR_SET_CHILD_SUBREAPER, 1), "subreaper: %s",
+	      strerror(errno));
+	c = client();
+	s = acceptor(l);
+	pdu[0] = 0;
+	pdu[1] = half_len >> 16;
+	pdu[2] = half_len >> 8;
+	pdu[3] = (uint8_t)half_len;
+	for (j = 0; j < half_len; j++)
+		pdu[4 + j] = pat(0, j, 23);
+	mid = fork();
+	CHECK(mid >= 0, "fork");
+	if (!mid) {
+		pid_t me = getpid();
+
+		close(s);
+		close(l);
+		if (exchange(c, 6, lens, 5, 21, 22, what, sizeof(what))) {
+			fprintf(stderr, "sdtest: middle: %s\n", what);
+			_exit(1);
+		}
+		if (write_all(c, pdu, 4 + half_len / 2))
+			_exit(3);
+		g = fork();
+		if (g < 0)
+			_exit(4);
+		if (!g) {
+			/* Wait until the parent is really gone. */
+			while (getppid() == me)
+				usleep(1000);
+			if (write_all(c, pdu + 4 + half_len / 2,
+				      half_len - half_len / 2))
+				_exit(5);
+			if (exchange(c, 6, lens, 5, 24, 25, what,
+				     sizeof(what))) {
+				fprintf(stderr, "sdtest: grandchild: %s\n",
+					what);
+				_exit(6);
+			}
+			_exit(info_of(c).state == 6 ? 0 : 7);
+		}
+		_exit(0);
+	}
+	close(c);
+	CHECK(!exchange(s, 6, lens, 5, 22, 21, what, sizeof(what)),
+	      "before the hand-off: %s", what);
+	CHECK(waitpid(mid, &st, 0) == mid && WIFEXITED(st) && !WEXITSTATUS(st),
+	      "middle process failed (status %#x)", st);
+	r.fd = s;
+	r.n = 1;
+	r.lens = &half_len;
+	r.nlens = 1;
+	r.split = RANDOM;
+	r.seed = 23;
+	reader(&r);
+	CHECK(!r.err, "PDU split across the exiting parent: %s", r.what);
+	CHECK(!exchange(s, 6, lens, 5, 25, 24, what, sizeof(what)),
+	      "after the parent exited: %s", what);
+	pid = waitpid(-1, &st, 0);
+	CHECK(pid > 0 && WIFEXITED(st) && !WEXITSTATUS(st),
+	      "grandchild failed (pid %d status %#x)", pid, st);
+	ev = revents(s, POLLIN, 10000);
+	CHECK(ev & POLLIN, "no EOF within 10 s of the grandchild's exit: %#x",
+	      ev);
+	CHECK(recv(s, what, 1, 0) == 0, "no EOF after the grandchild's exit");
+	free(pdu);
+	close(s);
+	close(l);
+}
+
+/* ---- kill: the peer process dies with writes pending ---- */
+
+#define KILL_DEADLINE	5.0	/* seconds from SIGKILL to EOF/HUP */
+
+struct drainer {
+	struct xfer x;
+	unsigned int pdus;
+	int end;
+	double t_end;
+	volatile int done;
+};
+
+static void *drain_thread(void *arg)
+{
+	struct drainer *d = arg;
+
+	d->pdus = drain(&d->x, &d->end);
+	d->t_end = now_s();
+	d->done = 1;
+	return NULL;
+}
+
+static pid_t kill_child(int c, int s, int l, unsigned int seed,
+			const size_t *lens, unsigned int nlens)
+{
+	pid_t pid = fork();
+
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		struct xfer w = { c, 1u << 30, lens, nlens, RANDOM, seed };
+
+		close(s);
+		close(l);
+		writer(&w);	/* never returns while the peer is alive */
+		_exit(2);
+	}
+	close(c);
+	return pid;
+}
+
+static void reaped(pid_t pid, double t0, const char *what)
+{
+	int st = 0;
+	double t;
+
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+	t = now_s() - t0;
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "%s: child status %#x", what, st);
+	CHECK(t < KILL_DEADLINE, "%s: the killed child took %.1f s to exit",
+	      what, t);
+}
+
+static int end_ok(int end)
+{
+	return end == 0 || end == ECONNRESET;
+}
+
+static void t_kill(void)
+{
+	static const size_t lens[] = { 70000, 1, 1341, 300000, 4000 };
+	struct drainer d = { 0 };
+	struct xfer pw = { 0 };
+	pthread_t t, tw;
+	struct timespec ts;
+	int l, c, s, ev;
+	double t0, dt;
+	pid_t pid;
+	uint8_t b[8];
+
+	/*
+	 * A: the reader keeps reading while the writer is killed in the
+	 * middle of its stream.  Everything complete arrives intact, then
+	 * EOF (or ECONNRESET) at a PDU boundary, within seconds.
+	 */
+	pair(&l, &c, &s);
+	pid = kill_child(c, s, l, 31, lens, 5);
+	d.x.fd = s;
+	d.x.n = 1u << 30;
+	d.x.lens = lens;
+	d.x.nlens = 5;
+	d.x.seed = 31;
+	pthread_create(&t, NULL, drain_thread, &d);
+	usleep(1500000);
+	CHECK(!d.done, "reader ended before the kill: %s",
+	      strerror(d.end));
+	kill(pid, SIGKILL);
+	t0 = now_s();
+	reaped(pid, t0, "A");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	CHECK(!pthread_timedjoin_np(t, NULL, &ts),
+	      "A: reader still blocked 20 s after SIGKILL");
+	printf("A: %u PDUs, then %s after %.2f s\n", d.pdus,
+	       d.end ? strerror(d.end) : "EOF", d.t_end - t0);
+	CHECK(d.pdus > 0, "A: nothing arrived before the kill");
+	CHECK(end_ok(d.end), "A: reader ended with %s", strerror(d.end));
+	CHECK(d.t_end - t0 < KILL_DEADLINE, "A: EOF %.1f s after SIGKILL",
+	      d.t_end - t0);
+	ev = revents(s, POLLIN | POLLOUT | POLLRDHUP, 0);
+	CHECK((ev & POLLIN) && (ev & POLLHUP) && (ev & POLLRDHUP),
+	      "A: revents after EOF %#x", ev);
+	CHECK(send(s, (uint8_t[]){ 0, 0, 0, 1, 1 }, 5, MSG_NOSIGNAL) < 0 &&
+	      (errno == EPIPE || errno == ECONNRESET),
+	      "A: write to the dead peer: %s", strerror(errno));
+	close(s);
+
+	/*
+	 * B: nobody reads: both ends are blocked in writes (credits and
+	 * receive buffers exhausted) when the child is killed.  Our blocked
+	 * writer must fail, poll must show the hang-up and the queued data,
+	 * and the data that arrived must read back intact up to EOF.
+	 */
+	c = client();
+	s = acceptor(l);
+	pid = kill_child(c, s, l, 41, lens, 5);
+	pw.fd = s;
+	pw.n = 1u << 30;
+	pw.lens = lens;
+	pw.nlens = 5;
+	pw.split = RANDOM;
+	pw.seed = 42;
+	pthread_create(&tw, NULL, writer, &pw);
+	/* Until our writer is stopped by back-pressure. */
+	t0 = now_s();
+	do {
+		usleep(200000);
+		ev = revents(s, POLLIN | POLLOUT, 0);
+	} while ((ev & POLLOUT) && now_s() - t0 < 20);
+	usleep(500000);
+	ev = revents(s, POLLIN | POLLOUT, 0);
+	CHECK((ev & POLLIN) && !(ev & (POLLOUT | POLLHUP | POLLERR)),
+	      "B: before the kill, revents %#x (want IN, not OUT)", ev);
+	kill(pid, SIGKILL);
+	t0 = now_s();
+	for (;;) {
+		ev = revents(s, POLLIN | POLLRDHUP, 200);
+		dt = now_s() - t0;
+		if ((ev & (POLLHUP | POLLERR)) || dt > 30)
+			break;
+	}
+	printf("B: revents %#x after %.2f s\n", ev, dt);
+	CHECK(ev & (POLLHUP | POLLERR), "B: no POLLHUP/POLLERR 30 s after "
+	      "SIGKILL");
+	CHECK(dt < KILL_DEADLINE, "B: POLLHUP/POLLERR only %.1f s after "
+	      "SIGKILL", dt);
+	CHECK(ev & POLLIN, "B: hang-up without POLLIN (data queued): %#x",
+	      ev);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	CHECK(!pthread_timedjoin_np(tw, NULL, &ts),
+	      "B: our blocked writer is still blocked after the hang-up");
+	CHECK(pw.err == EPIPE || pw.err == ECONNRESET,
+	      "B: blocked writer ended with %s", strerror(pw.err));
+	reaped(pid, t0, "B");
+	d.x.fd = s;
+	d.x.seed = 41;
+	d.pdus = drain(&d.x, &d.end);
+	printf("B: drained %u PDUs, then %s\n", d.pdus,
+	       d.end ? strerror(d.end) : "EOF");
+	CHECK(d.pdus > 0, "B: no data was queued");
+	CHECK(end_ok(d.end), "B: reader ended with %s", strerror(d.end));
+	CHECK(recv(s, b, sizeof(b), MSG_DONTWAIT) <= 0, "B: data after EOF");
+	close(s);
+	close(l);
+}
+
+/* ---- lclose: listener closed with connections it never accepted ---- */
+
+#define LCLOSE_READY	4
+#define LCLOSE_NB	4
+
+static int lclose_errno_ok(int e)
+{
+	return e == ECONNRESET || e == ECONNREFUSED || e == ECONNABORTED ||
+	       e == EPIPE;
+}
+
+/* A connected client whose server side went away: EOF or an error. */
+static const char *lclose_dead(int fd, double t0, const char *who, int i)
+{
+	static char r[64];
+	uint8_t b[8];
+	ssize_t n;
+	int ev;
+
+	ev = revents(fd, POLLIN | POLLRDHUP, 10000);
+	CHECK(ev & (POLLHUP | POLLERR), "%s %d: no POLLHUP/POLLERR within "
+	      "10 s of the listener's close: %#x", who, i, ev);
+	CHECK(now_s() - t0 < 5.0, "%s %d: hang-up %.1f s after close", who,
+	      i, now_s() - t0);
+	n = recv(fd, b, sizeof(b), 0);
+	CHECK(n == 0 || (n < 0 && lclose_errno_ok(errno)),
+	      "%s %d: recv %zd %s", who, i, n, n < 0 ? strerror(errno) : "");
+	CHECK(send(fd, (uint8_t[]){ 0, 0, 0, 1, 1 }, 5, MSG_NOSIGNAL) < 0 &&
+	      lclose_errno_ok(errno), "%s %d: send after hang-up: %s", who,
+	      i, strerror(errno));
+	snprintf(r, sizeof(r), "%s", n == 0 ? "EOF" : strerror(errno));
+	return r;
+}
+
+/*
+ * One round: LCLOSE_READY negotiated clients (one with a PDU waiting on
+ * its unaccepted peer) and LCLOSE_NB still connecting when the listener
+ * is closed.  The last ones negotiate just before the close, so their
+ * server side may not even have seen its CM's ESTABLISHED yet.
+ */
+static void lclose_round(int round)
+{
+	struct sockaddr_storage a;
+	int l, rc[LCLOSE_READY], nb[LCLOSE_NB], i, one = 1, err, ev;
+	socklen_t sl;
+	double t0;
+
+	l = sock_new();
+	CHECK(!setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+	      "SO_REUSEADDR: %s", strerror(errno));
+	CHECK(!bind(l, (void *)&srv, srvlen), "round %d: bind: %s", round,
+	      strerror(errno));
+	CHECK(!listen(l, 16), "listen: %s", strerror(errno));
+	sl = sizeof(a);
+	CHECK(!getsockname(l, (void *)&a, &sl), "getsockname");
+	*port_of(&srv) = *port_of(&a);
+
+	for (i = 0; i < LCLOSE_READY; i++)
+		rc[i] = client();
+	CHECK(write_all(rc[0], (uint8_t[]){ 0, 0, 0, 2, 'h', 'i' }, 6) == 0,
+	      "write: %s", strerror(errno));
+	for (i = 0; i < LCLOSE_NB; i++) {
+		nb[i] = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK(nb[i] >= 0, "socket");
+		CHECK(connect(nb[i], (void *)&srv, srvlen) < 0 &&
+		      errno == EINPROGRESS, "non-blocking connect %d: %s", i,
+		      strerror(errno));
+	}
+	close(l);
+	t0 = now_s();
+
+	for (i = 0; i < LCLOSE_READY; i++)
+		printf("round %d ready %d: %s\n", round, i,
+		       lclose_dead(rc[i], t0, "ready client", i));
+	for (i = 0; i < LCLOSE_NB; i++) {
+		ev = wait_connect(nb[i], &err);
+		CHECK(now_s() - t0 < 5.0, "connecting client %d: completion "
+		      "%.1f s after close (SO_ERROR %d)", i, now_s() - t0,
+		      err);
+		if (err) {
+			CHECK(lclose_errno_ok(err) && (ev & POLLERR),
+			      "connecting client %d: SO_ERROR %s revents %#x",
+			      i, strerror(err), ev);
+			printf("round %d connecting %d: %s\n", round, i,
+			       strerror(err));
+		} else {
+			printf("round %d connecting %d: connected, then %s\n",
+			       round, i,
+			       lclose_dead(nb[i], t0, "connecting client", i));
+		}
+	}
+	for (i = 0; i < LCLOSE_READY; i++)
+		close(rc[i]);
+	for (i = 0; i < LCLOSE_NB; i++)
+		close(nb[i]);
+}
+
+static void t_lclose(void)
+{
+	static const size_t len = 3000;
+	int l, c, s, one = 1, i;
+
+	/* Every round rebinds the port of the first (SO_REUSEADDR). */
+	*port_of(&srv) = 0;
+	for (i = 0; i < 3; i++)
+		lclose_round(i);
+
+	/* The port is free again for a new listener that works. */
+	l = sock_new();
+	CHECK(!setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+	      "SO_REUSEADDR: %s", strerror(errno));
+	CHECK(!bind(l, (void *)&srv, srvlen), "bind the same port again: %s",
+	      strerror(errno));
+	CHECK(!listen(l, 4), "listen again: %s", strerror(errno));
+	c = client();
+	s = acceptor(l);
+	transfer(c, s, 4, &len, 1, RANDOM, 1);
+	close3(l, c, s);
+}
+
+/* ---- integrity: 1 byte to MaxFragmentedSize, random splits, both ways ---- */
+
+static uint32_t xs_next(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+struct istream {
+	int fd;
+	uint8_t *buf;		/* the whole Direct-TCP stream */
+	size_t len;
+	size_t *pdu_off;	/* offset of each PDU's header */
+	size_t *pdu_len;
+	unsigned int npdu;
+	uint64_t body, frags;
+	uint32_t rng;		/* split choices */
+	size_t payload;		/* fragment payload of the sender */
+	volatile size_t off;	/* progress, for the stall watchdog */
+	int err;
+	char what[200];
+};
+
+static void istream_build(struct istream *st, const size_t *lens,
+			  unsigned int n, uint32_t seed)
+{
+	size_t off = 0, j;
+	unsigned int i;
+	uint32_t x;
+
+	st->len = 0;
+	for (i = 0; i < n; i++)
+		st->len += 4 + lens[i];
+	st->buf = malloc(st->len);
+	st->pdu_off = calloc(n, sizeof(size_t));
+	st->pdu_len = calloc(n, sizeof(size_t));
+	CHECK(st->buf && st->pdu_off && st->pdu_len, "out of memory");
+	st->npdu = n;
+	for (i = 0; i < n; i++) {
+		st->pdu_off[i] = off;
+		st->pdu_len[i] = lens[i];
+		st->buf[off] = 0;
+		st->buf[off + 1] = lens[i] >> 16;
+		st->buf[off + 2] = lens[i] >> 8;
+		st->buf[off + 3] = lens[i];
+		x = seed ^ ((i + 1) * 0x9e3779b9u);
+		if (!x)
+			x = 1;
+		for (j = 0; j < lens[i]; j++)
+			st->buf[off + 4 + j] = xs_next(&x) >> 24;
+		off += 4 + lens[i];
+		st->body += lens[i];
+		st->frags += (lens[i] + st->payload - 1) / st->payload;
+	}
+}
+
+/* Which PDU holds stream offset off. */
+static unsigned int istream_pdu(struct istream *st, size_t off)
+{
+	unsigned int lo = 0, hi = st->npdu;
+
+	while (hi - lo > 1) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (st->pdu_off[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A chunk size: tiny (headers split), small, around fragments, huge. */
+static size_t isplit(struct istream *st, size_t left)
+{
+	uint32_t r = xs_next(&st->rng);
+	size_t n;
+
+	switch (r % 7) {
+	case 0: n = 1 + (r >> 8) % 3; break;
+	case 1: n = 1 + (r >> 8) % 64; break;
+	case 2: n = 1 + (r >> 8) % 5000; break;
+	case 3: n = st->payload - 1 + (r >> 8) % 3; break;
+	case 4: n = 1 + (r >> 8) % (3 * st->payload); break;
+	case 5: n = 1 + (r >> 8) % (2 * MAX_FRAG); break;
+	default: n = left; break;
+	}
+	return n < left ? n : left;
+}
+
+static void *iwriter(void *arg)
+{
+	struct istream *st = arg;
+	size_t off = 0;
+
+	while (off < st->len) {
+		size_t n = isplit(st, st->len - off), a, b;
+		struct iovec iov[3];
+		struct msghdr m = { .msg_iov = iov };
+		ssize_t k;
+
+		/* Up to three iovecs per call. */
+		a = n > 2 ? xs_next(&st->rng) % n : n;
+		b = n - a > 1 ? xs_next(&st->rng) % (n - a) : n - a;
+		iov[0] = (struct iovec){ st->buf + off, a };
+		iov[1] = (struct iovec){ st->buf + off + a, b };
+		iov[2] = (struct iovec){ st->buf + off + a + b, n - a - b };
+		m.msg_iovlen = 3;
+		k = sendmsg(st->fd, &m, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			st->err = errno;
+			snprintf(st->what, sizeof(st->what),
+				 "write at %zu (pdu %u): %s", off,
+				 istream_pdu(st, off), strerror(errno));
+			return NULL;
+		}
+		off += k;
+		st->off = off;
+	}
+	return NULL;
+}
+
+static void *ireader(void *arg)
+{
+	struct istream *st = arg;
+	uint8_t *b = malloc(2 * MAX_FRAG), *p = malloc(2 * MAX_FRAG);
+	size_t off = 0, i;
+
+	while (off < st->len) {
+		size_t n = isplit(st, st->len - off);
+		uint32_t r = xs_next(&st->rng);
+
+		if (n > 2 * MAX_FRAG)
+			n = 2 * MAX_FRAG;	/* the size of b and p */
+		int flags = r % 8 == 0 ? MSG_WAITALL : 0;
+		ssize_t k, pk = -1;
+
+		if (r % 16 == 1) {
+			/* Peek, then read what was peeked. */
+			pk = recv(st->fd, p, n, MSG_PEEK);
+			if (pk > 0) {
+				n = pk;
+				flags = MSG_WAITALL;
+			}
+		}
+		k = recv(st->fd, b, n, flags);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || (flags & MSG_WAITALL && (size_t)k != n)) {
+			st->err = k ? errno : ENODATA;
+			snprintf(st->what, sizeof(st->what),
+				 "read %zu at %zu (pdu %u): got %zd %s", n,
+				 off, istream_pdu(st, off), k,
+				 k ? strerror(errno) : "EOF");
+			break;
+		}
+		if (pk > 0 && memcmp(p, b, k)) {
+			st->err = EBADMSG;
+			snprintf(st->what, sizeof(st->what),
+				 "peeked bytes at %zu differ from the read",
+				 off);
+			break;
+		}
+		if (memcmp(b, st->buf + off, k)) {
+			unsigned int pdu;
+
+			for (i = 0; b[i] == st->buf[off + i]; i++)
+				;
+			pdu = istream_pdu(st, off + i);
+			st->err = EBADMSG;
+			snprintf(st->what, sizeof(st->what),
+				 "byte %zu of the stream (pdu %u of %zu "
+				 "bytes, offset %zd): %02x want %02x",
+				 off + i, pdu, st->pdu_len[pdu],
+				 (ssize_t)(off + i - st->pdu_off[pdu]) - 4,
+				 b[i], st->buf[off + i]);
+			break;
+		}
+		off += k;
+		st->off = off;
+	}
+	if (!st->err && recv(st->fd, b, 1, MSG_DONTWAIT) != -1) {
+		st->err = EBADMSG;
+		snprintf(st->what, sizeof(st->what), "extra data after the "
+			 "stream");
+	}
+	free(b);
+	free(p);
+	return NULL;
+}
+
+static unsigned int opt_seed;
+
+/* No progress for 30 s: show where each side stands, then fail. */
+struct iwatch {
+	struct istream *w, *r;	/* [2] each */
+	volatile int done;
+};
+
+static void iwatch_info(const char *who, int fd)
+{
+	struct smbdirect_info i = info_of(fd);
+
+	fprintf(stderr, "  %s: state %u send_credits %u recv_credits %u "
+		"recv_posted %u credit_waits %llu tx_msgs %llu rx_msgs %llu "
+		"empty %llu\n", who, i.state, i.send_credits, i.recv_credits,
+		i.recv_posted, (unsigned long long)i.credit_waits,
+		(unsigned long long)i.tx_msgs, (unsigned long long)i.rx_msgs,
+		(unsigned long long)i.tx_empty_msgs);
+}
+
+static void *iwatchdog(void *arg)
+{
+	struct iwatch *wd = arg;
+	size_t last = (size_t)-1, cur;
+	int idle = 0, i;
+
+	while (!wd->done) {
+		sleep(1);
+		cur = wd->w[0].off + wd->w[1].off + wd->r[0].off + wd->r[1].off;
+		idle = cur == last ? idle + 1 : 0;
+		last = cur;
+		if (idle < 30)
+			continue;
+		fprintf(stderr, "sdtest: integrity stalled for 30 s\n");
+		for (i = 0; i < 2; i++)
+			fprintf(stderr, "  %s: written %zu, read %zu of %zu "
+				"(reader in pdu %u)\n", i ? "s->c" : "c->s",
+				wd->w[i].off, wd->r[i].off, wd->w[i].len,
+				istream_pdu(&wd->r[i], wd->r[i].off));
+		iwatch_info("c", wd->w[0].fd);
+		iwatch_info("s", wd->w[1].fd);
+		die("integrity: no progress (seed %u)", opt_seed);
+	}
+	return NULL;
+}
+
+/* The sizes one direction carries, shuffled. */
+static unsigned int isizes(size_t *v, size_t p, size_t max, uint32_t *rng)
+{
+	const size_t fixed[] = {
+		1, 2, 3, 4, 5, p - 1, p, p + 1, 2 * p - 1, 2 * p, 2 * p + 1,
+		3 * p + 1, 65535, 65536, 65537, max / 2, max / p * p - 1,
+		max / p * p, max / p * p + 1, max - p, max - 1, max,
+	};
+	unsigned int n = 0, i, j;
+	size_t t;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (fixed[i] >= 1 && fixed[i] <= max)
+			v[n++] = fixed[i];
+	for (i = 0; i < 24; i++)
+		v[n++] = 1 + xs_next(rng) % (4 * p);
+	for (i = 0; i < 3; i++)
+		v[n++] = 1 + xs_next(rng) % max;
+	for (i = n - 1; i > 0; i--) {
+		j = xs_next(rng) % (i + 1);
+		t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+	return n;
+}
+
+static void t_integrity(void)
+{
+	struct smbdirect_info ci0, si0, ci1, si1;
+	struct istream d[2] = { 0 }, r[2];
+	struct iwatch wd = { 0 };
+	pthread_t twd;
+	size_t lens[2][64];
+	unsigned int n[2], i;
+	pthread_t t[4];
+	struct timespec ts;
+	uint32_t seed;
+	uint32_t rng;
+	int l, c, s;
+	double t0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seed = opt_seed ? opt_seed :
+	       (uint32_t)(ts.tv_nsec ^ ts.tv_sec * 2654435761u ^ getpid() << 16);
+	rng = seed ? seed : 1;
+	printf("seed %u (sdtest -s %u integrity)\n", seed, seed);
+	fflush(stdout);
+	pair(&l, &c, &s);
+	ci0 = info_of(c);
+	si0 = info_of(s);
+	CHECK(ci0.max_send_size > 24 && si0.max_send_size > 24 &&
+	      ci0.max_fragmented_send_size >= 131072 &&
+	      si0.max_fragmented_send_size >= 131072 &&
+	      ci0.max_fragmented_send_size <= MAX_FRAG &&
+	      si0.max_fragmented_send_size <= MAX_FRAG,
+	      "negotiated sizes: send %u/%u fragmented %u/%u",
+	      ci0.max_send_size, si0.max_send_size,
+	      ci0.max_fragmented_send_size, si0.max_fragmented_send_size);
+	d[0].fd = c;
+	d[0].payload = ci0.max_send_size - 24;
+	d[1].fd = s;
+	d[1].payload = si0.max_send_size - 24;
+	n[0] = isizes(lens[0], d[0].payload, ci0.max_fragmented_send_size,
+		      &rng);
+	n[1] = isizes(lens[1], d[1].payload, si0.max_fragmented_send_size,
+		      &rng);
+	for (i = 0; i < 2; i++) {
+		istream_build(&d[i], lens[i], n[i], seed + i);
+		d[i].rng = seed * 3 + i + 1;
+		r[i] = d[i];
+		r[i].fd = d[i ^ 1].fd;
+		r[i].rng = seed * 5 + i + 1;
+	}
+	t0 = now_s();
+	opt_seed = seed;
+	wd.w = d;
+	wd.r = r;
+	pthread_create(&twd, NULL, iwatchdog, &wd);
+	for (i = 0; i < 2; i++) {
+		pthread_create(&t[2 * i], NULL, iwriter, &d[i]);
+		pthread_create(&t[2 * i + 1], NULL, ireader, &r[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	wd.done = 1;
+	pthread_join(twd, NULL);
+	for (i = 0; i < 2; i++) {
+		CHECK(!d[i].err, "%s writer: %s", i ? "s->c" : "c->s",
+		      d[i].what);
+		CHECK(!r[i].err, "%s reader: %s", i ? "s->c" : "c->s",
+		      r[i].what);
+	}
+	printf("%zu + %zu bytes in %.1f s\n", d[0].len, d[1].len,
+	       now_s() - t0);
+	ci1 = info_of(c);
+	si1 = info_of(s);
+	/* Payload bytes and data messages: exactly one per full fragment. */
+	CHECK(ci1.tx_bytes - ci0.tx_bytes == d[0].body &&
+	      si1.rx_bytes - si0.rx_bytes == d[0].body &&
+	      si1.tx_bytes - si0.tx_bytes == d[1].body &&
+	      ci1.rx_bytes - ci0.rx_bytes == d[1].body,
+	      "payload counters c tx %llu rx %llu s tx %llu rx %llu, want "
+	      "%llu and %llu",
+	      (unsigned long long)(ci1.tx_bytes - ci0.tx_bytes),
+	      (unsigned long long)(ci1.rx_bytes - ci0.rx_bytes),
+	      (unsigned long long)(si1.tx_bytes - si0.tx_bytes),
+	      (unsigned long long)(si1.rx_bytes - si0.rx_bytes),
+	      (unsigned long long)d[0].body, (unsigned long long)d[1].body);
+	CHECK((ci1.tx_msgs - ci1.tx_empty_msgs) -
+	      (ci0.tx_msgs - ci0.tx_empty_msgs) == d[0].frags &&
+	      (si1.tx_msgs - si1.tx_empty_msgs) -
+	      (si0.tx_msgs - si0.tx_empty_msgs) == d[1].frags,
+	      "data messages c %llu s %llu, want %llu and %llu",
+	      (unsigned long long)((ci1.tx_msgs - ci1.tx_empty_msgs) -
+				   (ci0.tx_msgs - ci0.tx_empty_msgs)),
+	      (unsigned long long)((si1.tx_msgs - si1.tx_empty_msgs) -
+				   (si0.tx_msgs - si0.tx_empty_msgs)),
+	      (unsigned long long)d[0].frags, (unsigned long long)d[1].frags);
+	for (i = 0; i < 2; i++) {
+		free(d[i].buf);
+		free(d[i].pdu_off);
+		free(d[i].pdu_len);
+	}
+	close3(l, c, s);
+}
+
 /* Hold a connected pair open until killed (module unload test). */
 static void t_hold(void)
 {
@@ -1172,7 +2075,9 @@ static const struct {
 	{ "signals", t_signals }, { "shutdown", t_shutdown },
 	{ "backlog", t_backlog }, { "scm", t_scm },
 	{ "smb2server", t_smb2server }, { "echoserver", t_echoserver },
-	{ "echoclient", t_echoclient },
+	{ "echoclient", t_echoclient }, { "many64", t_many64 },
+	{ "fork", t_fork }, { "kill", t_kill }, { "lclose", t_lclose },
+	{ "integrity", t_integrity },
 };
 
 int main(int argc, char **argv)
@@ -1188,18 +2093,20 @@ int main(int argc, char **argv)
 			fam = AF_SMBDIRECT;
 		fclose(f);
 	}
-	while ((opt = getopt(argc, argv, "l:p:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:p:n:s:")) != -1) {
 		if (opt == 'l')
 			addr = optarg;
 		else if (opt == 'p')
 			opt_port = atoi(optarg);
 		else if (opt == 'n')
 			opt_count = atoi(optarg);
+		else if (opt == 's')
+			opt_seed = strtoul(optarg, NULL, 0);
 		else
-			die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] TEST");
+			die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST");
 	}
 	if (optind >= argc)
-		die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] TEST");
+		die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST");
 	set_addr(addr);
 	signal(SIGPIPE, SIG_IGN);
 	alarm(240);

@@ -3,14 +3,16 @@
 # Stream sockets over SMB-Direct on one guest (rxe0 <-> rxe1): connect and
 # negotiate, names, PDU sizes and fragmentation, write/read splits, both
 # directions, bad and oversized headers, non-blocking connect, poll, recv
-# flags, EOF, refused connects, many connections, module unload.  Every
-# test runs over IPv4 and IPv6.
+# flags, EOF, refused connects, many connections (16 and 64 at once), fork
+# hand-off, a peer killed mid-transfer, a listener closed with unaccepted
+# connections, data integrity up to MaxFragmentedSize, module unload.
+# Every test runs over IPv4 and IPv6.
 #   stream.sh [test...]    default: all (see sdtest.c for the names)
 . "$AFS_TOP/tests/guest/lib.sh"
 
 afs_need_sdtest
 
-all="basic names sizes splits bytes bidir badhdr oversize nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm"
+all="basic names sizes splits bytes bidir badhdr oversize nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm many64 fork kill lclose integrity"
 tests=${*:-$all}
 
 check "insmod af_smbdirect" afs_insmod
