@@ -15,6 +15,11 @@
 #include "af_smbdirect.h"
 
 static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc);
+static bool afsmbd_wc_timed_out(enum ib_wc_status st)
+{
+	return st == IB_WC_RETRY_EXC_ERR || st == IB_WC_RNR_RETRY_EXC_ERR;
+}
+
 static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc);
 
 /**
@@ -590,7 +595,10 @@ static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc)
 		if (wc->status != IB_WC_WR_FLUSH_ERR) {
 			pr_warn_ratelimited("send failed: %s\n",
 					    ib_wc_status_msg(wc->status));
-			afsmbd_conn_fail_locked(conn, -ECONNRESET);
+			/* The peer stopped acknowledging: a timeout, as TCP's. */
+			afsmbd_conn_fail_locked(conn,
+						afsmbd_wc_timed_out(wc->status) ?
+						-ETIMEDOUT : -ECONNRESET);
 		}
 	} else if (fail_after) {
 		afsmbd_conn_fail_locked(conn, -ECONNREFUSED);

@@ -32,8 +32,10 @@
  *
  * SMBDIRECT_KEEPALIVE_INTERVAL  seconds, get/set at any time.  Idle time
  *	before an empty message with RESPONSE_REQUESTED; the connection fails
- *	with ETIMEDOUT if nothing arrives during the next interval.  0
- *	disables.  Default: module parameter keepalive_interval (120).
+ *	with ETIMEDOUT if nothing arrives during the next interval, or
+ *	sooner once the transport's retries of the keepalive itself run out
+ *	(ack_timeout x 7, about 7.5 s).  0 disables.  Default: module
+ *	parameter keepalive_interval (120).
  * SMBDIRECT_INFO  struct smbdirect_info, get only: negotiated parameters,
  *	the RDMA device, credits and counters.  Readable after the
  *	connection failed, so the counters explain why.  The structure only
