@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include "common.h"
 
 #define SYSFS_FAMILY "/sys/module/af_smbdirect/parameters/family"
@@ -80,8 +81,46 @@ int net_opt(struct net_opts *o, int c, const char *arg)
 	case OPT_FAMILY:
 		o->family = parse_num(arg, "family", 1, 255);
 		return 1;
+	case OPT_KEEPALIVE:
+		o->keepalive = parse_num(arg, "keepalive interval", 0,
+					 KEEPALIVE_MAX);
+		return 1;
 	}
 	return 0;
+}
+
+static void set_int(int fd, int level, int name, int val, const char *what)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0)
+		die("setsockopt(%s, %d): %s", what, val, strerror(errno));
+}
+
+/*
+ * --keepalive SECS on a new, listening or accepted socket.  AF_SMBDIRECT:
+ * SMBDIRECT_KEEPALIVE_INTERVAL (an empty message asking for a response
+ * after SECS idle, ETIMEDOUT if nothing arrives in the next SECS).  TCP:
+ * the nearest equivalent, one probe after SECS idle and failure SECS
+ * later.  0 turns keepalive off.  Exits on failure.
+ */
+void net_keepalive(const struct net_opts *o, int fd)
+{
+	uint32_t v = o->keepalive;
+
+	if (o->keepalive < 0)
+		return;
+	if (!o->tcp) {
+		if (setsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_KEEPALIVE_INTERVAL,
+			       &v, sizeof(v)) < 0)
+			die("setsockopt(SMBDIRECT_KEEPALIVE_INTERVAL, %u): %s",
+			    v, strerror(errno));
+		return;
+	}
+	set_int(fd, SOL_SOCKET, SO_KEEPALIVE, o->keepalive > 0, "SO_KEEPALIVE");
+	if (!o->keepalive)
+		return;
+	set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, o->keepalive, "TCP_KEEPIDLE");
+	set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, o->keepalive, "TCP_KEEPINTVL");
+	set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 1, "TCP_KEEPCNT");
 }
 
 /* Family number: override, else the module parameter, else the header. */
@@ -137,6 +176,8 @@ static int make_socket(const struct net_opts *o, int ai_family)
 	    (errno == EAFNOSUPPORT || errno == EINVAL))
 		die("socket(family %d): %s (is af_smbdirect loaded? "
 		    "--tcp uses TCP instead)", fam, strerror(errno));
+	if (fd >= 0)
+		net_keepalive(o, fd);
 	return fd;
 }
 
@@ -310,6 +351,24 @@ char *local_str(int fd, char *buf, size_t len)
 	return sockaddr_str((struct sockaddr *)&ss, buf, len);
 }
 
+/* -v on a TCP socket: its keepalive settings, if keepalive is on. */
+static void print_tcp_keepalive(int fd)
+{
+	int on = 0, idle = 0, intvl = 0, cnt = 0;
+	socklen_t l = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &l) < 0 || !on)
+		return;
+	l = sizeof(idle);
+	getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &l);
+	l = sizeof(intvl);
+	getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, &l);
+	l = sizeof(cnt);
+	getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, &l);
+	fprintf(stderr, "%s:   tcp keepalive: idle %d s, interval %d s, "
+		"probes %d\n", prog, idle, intvl, cnt);
+}
+
 /* -v: local and peer address, then any SOL_SMBDIRECT parameters. */
 void print_conn_info(int fd, const char *what)
 {
@@ -323,6 +382,7 @@ void print_conn_info(int fd, const char *what)
 		sockaddr_str((struct sockaddr *)&ss, b, sizeof(b));
 	fprintf(stderr, "%s: %s local %s peer %s\n", prog, what, a, b);
 	print_smbd_opts(fd);
+	print_tcp_keepalive(fd);
 }
 
 /* -v: the negotiated parameters and counters from SMBDIRECT_INFO. */

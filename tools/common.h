@@ -24,21 +24,26 @@ struct net_opts {
 	int tcp;	/* use plain TCP instead of AF_SMBDIRECT */
 	int family;	/* AF_SMBDIRECT number; -1: sysfs, then header */
 	int ipver;	/* 0 (any), 4 or 6 */
+	int keepalive;	/* --keepalive seconds; -1: leave the default */
 };
 
-#define NET_OPTS_INIT	{ .tcp = 0, .family = -1, .ipver = 0 }
+#define NET_OPTS_INIT	{ .tcp = 0, .family = -1, .ipver = 0, .keepalive = -1 }
+
+/* SMBDIRECT_KEEPALIVE_INTERVAL's limit in the module (one day). */
+#define KEEPALIVE_MAX	86400
 
 /* getopt_long codes for the shared long options. */
 enum { OPT_TCP = 0x100, OPT_FAMILY, OPT_RAW, OPT_MAX_CONNS, OPT_ONCE,
-       OPT_COMPARE };
+       OPT_COMPARE, OPT_KEEPALIVE };
 
-/* Handle -4, -6, --tcp, --family; returns 1 if @c was one of them. */
+/* Handle -4, -6, --tcp, --family, --keepalive; returns 1 if @c was one. */
 int net_opt(struct net_opts *o, int c, const char *arg);
 
 int smbd_family(int override);
 const char *net_family_name(const struct net_opts *o);
 int net_connect(const struct net_opts *o, const char *host, const char *port);
 int net_listen(const struct net_opts *o, const char *addr, const char *port);
+void net_keepalive(const struct net_opts *o, int fd);
 char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len);
 char *local_str(int fd, char *buf, size_t len);
 void print_conn_info(int fd, const char *what);

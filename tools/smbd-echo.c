@@ -30,6 +30,7 @@ struct conn {
 
 static int verbose, once, max_conns, nconns, next_id = 1;
 static int epfd, lfd, listening, done, exit_status;
+static struct net_opts netopts = NET_OPTS_INIT;
 static uint8_t rbuf[65536];
 
 static void usage(int status)
@@ -40,6 +41,9 @@ static void usage(int status)
 "  --tcp           use TCP instead of AF_SMBDIRECT\n"
 "  --family N      AF_SMBDIRECT family number (default: module parameter)\n"
 "  -4, -6          IPv4 or IPv6 only\n"
+"  --keepalive SECS  keepalive interval in seconds for every connection\n"
+"                  (0: off; default: the module parameter); with --tcp,\n"
+"                  TCP keepalive with one probe after SECS idle\n"
 "  --max-conns N   serve at most N connections at a time (default: no limit)\n"
 "  --once          serve one connection, exit when it closes\n"
 "                  (exit status 1 if it was dropped for an error)\n"
@@ -67,10 +71,12 @@ static void listener(int on)
 
 static void conn_close(struct conn *c, int err)
 {
-	if (verbose)
+	if (verbose) {
 		fprintf(stderr, "%s: conn %d: closed%s, %llu PDUs, %llu bytes\n",
 			prog, c->id, err ? " on error" : "", c->pdus,
 			c->bytes);
+		print_smbd_opts(c->fd);
+	}
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->out);
@@ -234,6 +240,7 @@ static void accept_conns(void)
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			die("out of memory");
+		net_keepalive(&netopts, fd);
 		c->fd = fd;
 		c->id = next_id++;
 		c->events = EPOLLIN;
@@ -257,17 +264,18 @@ int main(int argc, char **argv)
 		{ "family", required_argument, NULL, OPT_FAMILY },
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct net_opts no = NET_OPTS_INIT;
+	struct net_opts *no = &netopts;
 	struct epoll_event evs[64];
 	char buf[80];
 	int c, i, n;
 
 	prog = "smbd-echo";
 	while ((c = getopt_long(argc, argv, "46qvh", lopts, NULL)) != -1) {
-		if (net_opt(&no, c, optarg))
+		if (net_opt(no, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_MAX_CONNS:
@@ -287,7 +295,7 @@ int main(int argc, char **argv)
 		usage(2);
 
 	signal(SIGPIPE, SIG_IGN);
-	lfd = net_listen(&no, argc == 2 ? argv[0] : NULL, argv[argc - 1]);
+	lfd = net_listen(no, argc == 2 ? argv[0] : NULL, argv[argc - 1]);
 	set_nonblock(lfd, 1);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
@@ -295,7 +303,7 @@ int main(int argc, char **argv)
 	listener(1);
 	if (verbose)
 		fprintf(stderr, "%s: listening on %s (%s)\n", prog,
-			local_str(lfd, buf, sizeof(buf)), net_family_name(&no));
+			local_str(lfd, buf, sizeof(buf)), net_family_name(no));
 
 	while (!done) {
 		n = epoll_wait(epfd, evs, 64, -1);

@@ -19,6 +19,8 @@
 static int raw, verbose;
 static size_t chunk = 65536;
 static int stdin_eof, stdin_tty;
+static volatile sig_atomic_t info_wanted;	/* SIGUSR1 */
+static sigset_t poll_mask;		/* the mask ppoll() waits with */
 
 /* Data read from stdin, waiting to go to the socket. */
 static uint8_t *obuf;
@@ -44,9 +46,13 @@ static void usage(int status)
 "  --tcp         use TCP instead of AF_SMBDIRECT\n"
 "  --family N    AF_SMBDIRECT family number (default: module parameter)\n"
 "  -4, -6        IPv4 or IPv6 only\n"
+"  --keepalive SECS  keepalive interval in seconds (0: off; default: the\n"
+"                module parameter keepalive_interval); with --tcp, TCP\n"
+"                keepalive with one probe after SECS idle\n"
 "  -q            quiet: no warnings\n"
 "  -v            verbose: addresses, SMB-Direct parameters, counters\n"
-"  -h, --help    show this help\n");
+"  -h, --help    show this help\n"
+"SIGUSR1 prints the byte counts and SMBDIRECT_INFO counters to stderr.\n");
 	exit(status);
 }
 
@@ -122,6 +128,24 @@ static void read_stdin(void)
 	ooff = 0;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	info_wanted = 1;
+}
+
+static void print_counts(int fd)
+{
+	fprintf(stderr, "%s: sent %llu bytes", prog, tx_bytes);
+	if (!raw)
+		fprintf(stderr, " (%llu PDUs)", tx_pdus);
+	fprintf(stderr, ", received %llu bytes", rx_bytes);
+	if (!raw)
+		fprintf(stderr, " (%llu PDUs)", rx_pdus);
+	fputc('\n', stderr);
+	print_smbd_opts(fd);
+}
+
 /* Copy both ways until done; returns 0 on success, 1 on error. */
 static int session(int fd)
 {
@@ -133,6 +157,10 @@ static int session(int fd)
 	tx_bytes = tx_pdus = rx_bytes = rx_pdus = 0;
 	set_nonblock(fd, 1);
 	for (;;) {
+		if (info_wanted) {
+			info_wanted = 0;
+			print_counts(fd);
+		}
 		if (stdin_eof && !opend && !wr_shut) {
 			shutdown(fd, SHUT_WR);
 			wr_shut = 1;
@@ -145,7 +173,8 @@ static int session(int fd)
 		p[1].fd = (stdin_eof || opend) ? -1 : STDIN_FILENO;
 		p[1].events = POLLIN;
 		p[0].revents = p[1].revents = 0;
-		if (poll(p, 2, -1) < 0) {
+		/* SIGUSR1 is blocked except while waiting here. */
+		if (ppoll(p, 2, NULL, &poll_mask) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
@@ -188,16 +217,8 @@ static int session(int fd)
 
 static void finish(int fd)
 {
-	if (verbose) {
-		fprintf(stderr, "%s: sent %llu bytes", prog, tx_bytes);
-		if (!raw)
-			fprintf(stderr, " (%llu PDUs)", tx_pdus);
-		fprintf(stderr, ", received %llu bytes", rx_bytes);
-		if (!raw)
-			fprintf(stderr, " (%llu PDUs)", rx_pdus);
-		fputc('\n', stderr);
-		print_smbd_opts(fd);
-	}
+	if (verbose)
+		print_counts(fd);
 	close(fd);
 }
 
@@ -207,14 +228,26 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, OPT_RAW },
 		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "family", required_argument, NULL, OPT_FAMILY },
+		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct net_opts no = NET_OPTS_INIT;
 	int listen_mode = 0, keep = 0, c, fd, lfd, ret = 0;
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigset_t usr1;
 	char buf[80];
 
 	prog = "smbdcat";
+	/*
+	 * SIGUSR1 (print counters) is delivered only inside ppoll(), so it
+	 * can neither kill us before the handler is set nor be missed.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &poll_mask);
+	sigdelset(&poll_mask, SIGUSR1);
+	sigaction(SIGUSR1, &sa, NULL);
 	while ((c = getopt_long(argc, argv, "lks:46qvh", lopts, NULL)) != -1) {
 		if (net_opt(&no, c, optarg))
 			continue;
@@ -262,6 +295,7 @@ int main(int argc, char **argv)
 				continue;
 			die("accept: %s", strerror(errno));
 		}
+		net_keepalive(&no, fd);
 		if (verbose)
 			print_conn_info(fd, "accepted");
 		ret = session(fd);

@@ -223,5 +223,50 @@ lrc=$?
 check "wildcard listener accepts IPv4" eval '[ $rc = 0 ] && [ $lrc = 0 ] && same "$T/in1" "$T/out" &&
 	grep -q "connected local 127.0.0.1:" "$T/cerr"'
 
+# --keepalive: TCP keepalive (one probe after SECS idle) on the connecting,
+# the listening and the accepted socket; out-of-range values are refused.
+listen_bg /dev/null "$T/out" "$T/lerr" $CAT -v -l --tcp --keepalive 7 127.0.0.1 @PORT@ ||
+	fail "listen --keepalive"
+$TMO $CAT -v --tcp --keepalive 5 127.0.0.1 $PORT < "$T/in1m" 2> "$T/cerr"
+rc=$?
+wait_bg $PID
+lrc=$?
+check "smbdcat --keepalive copy" eval '[ $rc = 0 ] && [ $lrc = 0 ] && same "$T/in1m" "$T/out"'
+check "smbdcat --keepalive on connect" \
+	grep -q "tcp keepalive: idle 5 s, interval 5 s, probes 1" "$T/cerr"
+check "smbdcat --keepalive on accept" \
+	grep -q "tcp keepalive: idle 7 s, interval 7 s, probes 1" "$T/lerr"
+listen_bg /dev/null /dev/null "$T/eerr" $ECHO -v --once --tcp --keepalive 3 127.0.0.1 @PORT@ ||
+	fail "echo start --keepalive"
+$TMO $CAT --tcp 127.0.0.1 $PORT < "$T/in1" > "$T/out" 2> "$T/cerr"
+rc=$?
+wait_bg $PID
+lrc=$?
+check "smbd-echo --keepalive" eval '[ $rc = 0 ] && [ $lrc = 0 ] && same "$T/in1" "$T/out" &&
+	grep -q "tcp keepalive: idle 3 s, interval 3 s, probes 1" "$T/eerr"'
+check "smbdcat no keepalive by default" eval '! grep -q "tcp keepalive" "$T/cerr"'
+for p in "$CAT" "$ECHO"; do
+	check "$(basename "$p") --keepalive out of range" \
+		eval '! "$p" --tcp --keepalive 86401 127.0.0.1 1 < /dev/null > /dev/null 2> "$T/err" &&
+		grep -q "invalid keepalive interval" "$T/err"'
+	check "$(basename "$p") --help lists --keepalive" \
+		eval '"$p" --help | grep -q -- "--keepalive SECS"'
+done
+
+# SIGUSR1 makes smbdcat print its counters and carry on.
+listen_bg /dev/null "$T/out" "$T/lerr" $CAT -v -l --tcp 127.0.0.1 @PORT@ ||
+	fail "listen for SIGUSR1"
+$CAT --tcp 127.0.0.1 $PORT < <(cat "$T/in1"; sleep 3) 2> "$T/cerr" &
+CPID=$!
+bgpids+=("$CPID")
+for i in $(seq 60); do [ -s "$T/out" ] && break; sleep 0.05; done
+kill -USR1 $CPID
+wait_bg $CPID
+rc=$?
+wait_bg $PID
+lrc=$?
+check "smbdcat SIGUSR1 prints counters" eval '[ $rc = 0 ] && [ $lrc = 0 ] &&
+	same "$T/in1" "$T/out" && grep -q "^smbdcat: sent 5 bytes (1 PDUs)" "$T/cerr"'
+
 echo "$npass passed, $nfail failed"
 [ "$nfail" = 0 ]
