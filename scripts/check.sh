@@ -114,6 +114,11 @@ if [ -f "$AFS_TOP/tests/guest/Makefile" ]; then
 		ko "guest test programs build (see $res/guest-progs.log)"
 fi
 [ -f "$AFS_TOP/tools/Makefile" ] && make -C "$AFS_TOP/tools" O="$AFS_OUT" >>"$res/guest-progs.log" 2>&1
+case " $built " in *" debug "*)
+	bash "$AFS_TOP/scripts/ksmbd-tools.sh" >"$res/ksmbd-tools.log" 2>&1 ||
+		ko "ksmbd-tools fetched (see $res/ksmbd-tools.log)"
+	;;
+esac
 
 # Guests: per kernel, then two-guest links.
 for k in $built; do
@@ -130,6 +135,7 @@ case " $built " in *" debug "*)
 	guest "stream-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/stream.sh"
 	guest "options-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/options.sh"
 	guest "interop-cifs-debug" -k debug "$AFS_TOP/tests/guest/interop.sh"
+	guest "interop-ksmbd-debug" -k debug "$AFS_TOP/tests/guest/interop-ksmbd.sh"
 	;;
 esac
 
@@ -150,6 +156,13 @@ if [ -z "${AFS_SKIP_LINKS:-}" ]; then
 	link link-rxe-trixie-sid rxe trixie sid
 	case " $built " in *" bookworm "*" debug "*)
 		guest "stream2-bookworm-debug" -2 -k bookworm -p debug "$AFS_TOP/tests/guest/stream2.sh"
+		;;
+	esac
+	# A silent peer (netem drops its traffic; the debug kernel has no
+	# NET_SCHED): keepalive timeout at 2 s, transport retries at 10 s.
+	case " $built " in *" bookworm "*)
+		guest "keepalive2-bookworm" -2 -k bookworm -p bookworm -T 400 "$AFS_TOP/tests/guest/keepalive2.sh"
+		guest "keepalive2-10-bookworm" -2 -k bookworm -p bookworm -T 400 "$AFS_TOP/tests/guest/keepalive2.sh" 10
 		;;
 	esac
 fi
