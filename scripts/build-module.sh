@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build af_smbdirect.ko (and, where the kernel has KUnit, the KUnit module)
-# for one kernel, with that kernel's own compiler.
+# Build af_smbdirect.ko, the sample in-kernel consumer (tests/kmod) and,
+# where the kernel has KUnit, the KUnit module for one kernel, with that
+# kernel's own compiler.
 #   build-module.sh <release> <root>   stock kernel: build in its release root
 #   build-module.sh <release> -        debug kernel: host compiler, build tree
 #                                      from scripts/debug-kernel.sh
@@ -21,7 +22,7 @@ copy_tree() {
 	mkdir -p "$1"
 	rm -rf "${1:?}"/*
 	tar -C "$AFS_TOP" --exclude=.git --exclude=out --exclude='*.o' --exclude='*.ko' \
-		-cf - Kbuild Makefile smbdirect include tests/kunit | tar -C "$1" -xf -
+		-cf - Kbuild Makefile smbdirect include tests/kunit tests/kmod | tar -C "$1" -xf -
 }
 
 if [ "$root" = - ]; then
@@ -60,6 +61,12 @@ fi
 run make -C "$kdir" M="$srcin" $flags modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log" >&2; die "module build for $rel failed"; }
 cp "$src/smbdirect/af_smbdirect.ko" "$out/"
+# The sample consumer uses only the exported socket API: no symbol
+# dependency on af_smbdirect.ko, so it is a module of its own.
+# shellcheck disable=SC2086
+run make -C "$kdir" M="$srcin/tests/kmod" $flags modules >>"$out/build.log" 2>&1 ||
+	{ cat "$out/build.log" >&2; die "sample module build for $rel failed"; }
+cp "$src/tests/kmod/afsmbd_sample.ko" "$out/"
 if grep -q '^CONFIG_KUNIT=y' "$khost/.config" 2>/dev/null && [ -f "$src/tests/kunit/Kbuild" ]; then
 	# shellcheck disable=SC2086
 	run make -C "$kdir" M="$srcin/tests/kunit" $flags modules \
