@@ -271,6 +271,11 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 	bool readable = false, writable = false;
 	int err;
 
+	/* Our buffers may be larger than what we let the peer send. */
+	if (len > conn->params.max_recv_size) {
+		afsmbd_violation(conn, "message longer than MaxReceiveSize");
+		return;
+	}
 	err = afsmbd_decode_data_hdr(rx->buf, len, &hdr);
 	if (err) {
 		afsmbd_violation(conn, "malformed data transfer message");
@@ -289,10 +294,12 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 	spin_lock_bh(&conn->lock);
 	if (conn->state != AFSMBD_C_CONNECTED)
 		goto drop;
-	if (afsmbd_credit_recv(&conn->recv_credits, &conn->send_credits,
-			       hdr.credits_granted)) {
-		afsmbd_violation_locked(conn,
-					"sent without a credit or granted past 65535");
+	err = afsmbd_credit_recv(&conn->recv_credits, &conn->send_credits,
+				 hdr.credits_granted);
+	if (err) {
+		afsmbd_violation_locked(conn, err == -EOVERFLOW ?
+					"credits granted past 65535" :
+					"message sent without a credit");
 		goto drop;
 	}
 	writable = hdr.credits_granted != 0;
@@ -342,7 +349,10 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (wc->status != IB_WC_SUCCESS) {
 		/* Flushes are the normal end of a drained QP. */
-		if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		if (wc->status == IB_WC_LOC_LEN_ERR) {
+			afsmbd_violation(conn,
+					 "message longer than MaxReceiveSize");
+		} else if (wc->status != IB_WC_WR_FLUSH_ERR) {
 			pr_warn_ratelimited("receive failed: %s\n",
 					    ib_wc_status_msg(wc->status));
 			afsmbd_conn_fail(conn, -ECONNRESET);
@@ -532,6 +542,25 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 		return;
 	while (!list_empty(&conn->tx_pending)) {
 		grant = afsmbd_grant_now(conn);
+		/*
+		 * Our last credit needs a grant, but the receives are held
+		 * for SO_RCVBUF: repost one past the limit.  Otherwise a
+		 * reader that answers before it has drained (an echo in
+		 * chunks, a relay) deadlocks against a peer that is out of
+		 * credits too.  One receive per message sent bounds the
+		 * overshoot.
+		 */
+		if (!grant && conn->send_credits == 1 &&
+		    !list_empty(&conn->rx_hold)) {
+			struct afsmbd_rx *rx;
+
+			rx = list_first_entry(&conn->rx_hold, struct afsmbd_rx,
+					      list);
+			list_del_init(&rx->list);
+			if (afsmbd_post_recv(conn, rx))
+				return;
+			grant = afsmbd_grant_now(conn);
+		}
 		if (!afsmbd_credit_may_send(conn->send_credits, grant)) {
 			conn->stats.credit_waits++;
 			return;

@@ -10,13 +10,14 @@
  *
  *   sdopt [-l ADDR] [-t rxe|siw] TEST
  *   TEST: limits negotiated device counters tcpinfo timeout port
- *         solsocket ioctls epoll select sndtimeo iov linger
+ *         solsocket ioctls epoll select sndtimeo iov linger chunkecho
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -856,6 +857,73 @@ static void t_linger(void)
 	close(l);
 }
 
+struct chunk_arg {
+	int fd;
+	size_t total;
+};
+
+/* An echo that answers each chunk it reads before reading on, as a relay
+ * or a TCP-style proxy does, instead of whole PDUs.
+ */
+static void *chunk_echo(void *p)
+{
+	struct chunk_arg *a = p;
+	static uint8_t buf[65536];
+	size_t done = 0, off;
+	ssize_t n, w;
+
+	while (done < a->total) {
+		n = recv(a->fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (off = 0; off < (size_t)n; off += w) {
+			w = send(a->fd, buf + off, n - off, 0);
+			if (w <= 0)
+				return NULL;
+		}
+		done += n;
+	}
+	return NULL;
+}
+
+static void *chunk_writer(void *p)
+{
+	struct chunk_arg *a = p;
+	unsigned int i;
+
+	for (i = 0; i < a->total; i++)
+		send_pdu(a->fd, 1048576 - 4 * i, i);
+	return NULL;
+}
+
+/*
+ * Both sides write while the other has unread data: the echo side's
+ * receive buffer fills while it still has to send.  Credits must keep
+ * flowing; with TCP this never stalls.
+ */
+static void t_chunkecho(void)
+{
+	struct chunk_arg e, w;
+	pthread_t te, tw;
+	int l, c, s;
+	unsigned int i, n = 6;
+
+	pair(&l, &c, &s);
+	e.fd = s;
+	e.total = 0;
+	for (i = 0; i < n; i++)
+		e.total += 4 + 1048576 - 4 * i;
+	w.fd = c;
+	w.total = n;
+	CHECK(!pthread_create(&te, NULL, chunk_echo, &e), "thread");
+	CHECK(!pthread_create(&tw, NULL, chunk_writer, &w), "thread");
+	for (i = 0; i < n; i++)
+		recv_pdu(c, 1048576 - 4 * i, i);
+	pthread_join(tw, NULL);
+	pthread_join(te, NULL);
+	close3(l, c, s);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -866,6 +934,7 @@ static const struct {
 	{ "port", t_port }, { "solsocket", t_solsocket },
 	{ "ioctls", t_ioctls }, { "epoll", t_epoll }, { "select", t_select },
 	{ "sndtimeo", t_sndtimeo }, { "iov", t_iov }, { "linger", t_linger },
+	{ "chunkecho", t_chunkecho },
 };
 
 int main(int argc, char **argv)
