@@ -635,9 +635,10 @@ int afsmbd_credit_recv(u32 *recv_credits, u32 *send_credits,
 	if (!recv_credits || !send_credits)
 		return -EINVAL;
 	/* Check both before changing either. */
-	if (*recv_credits == 0 ||
-	    (u64)*send_credits + credits_granted > AFSMBD_U16_MAX)
+	if (*recv_credits == 0)
 		return -EPROTO;
+	if ((u64)*send_credits + credits_granted > AFSMBD_U16_MAX)
+		return -EOVERFLOW;
 	(*recv_credits)--;
 	*send_credits += credits_granted;
 	return 0;

@@ -570,8 +570,9 @@ int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
  * @send_credits: our send credits; increased by @credits_granted
  * @credits_granted: the message's CreditsGranted
  *
- * Return: 0; -EPROTO if the peer sent without a credit or the grant takes
- * our credits past 65535 (nothing changed); -EINVAL for NULL counters.
+ * Return: 0; -EPROTO if the peer sent without a credit, -EOVERFLOW if the
+ * grant takes our credits past 65535 (nothing changed either way);
+ * -EINVAL for NULL counters.
  */
 int afsmbd_credit_recv(u32 *recv_credits, u32 *send_credits,
 		       u16 credits_granted);
