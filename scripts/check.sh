@@ -80,7 +80,7 @@ fi
 cp=$AFS_CACHE/kernels/debug/build/scripts/checkpatch.pl
 if [ -x "$cp" ]; then
 	for f in "$AFS_TOP"/smbdirect/*.[ch] "$AFS_TOP"/include/uapi/linux/*.h \
-		 "$AFS_TOP"/tests/kunit/*.c; do
+		 "$AFS_TOP"/tests/kunit/*.c "$AFS_TOP"/tests/kmod/*.c; do
 		# compat.h is the one place allowed to test kernel versions.
 		ign=$([ "${f##*/}" = compat.h ] && echo --ignore=LINUX_VERSION_CODE)
 		if "$cp" --no-tree --quiet --strict --show-types $ign -f "$f" >"$res/checkpatch.log" 2>&1; then
@@ -126,6 +126,11 @@ for k in $built; do
 	[ -f "$AFS_TOP/tests/guest/stream.sh" ] &&
 		guest "stream-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh"
 	guest "options-$k" -k "$k" "$AFS_TOP/tests/guest/options.sh"
+	# The in-kernel consumer builds for every kernel; it runs on the
+	# oldest and on the debug kernel.
+	case $k in bookworm | debug)
+		guest "kernel-$k" -k "$k" "$AFS_TOP/tests/guest/kernel.sh" ;;
+	esac
 	# Two namespaces with their own rxe: 7.x only.
 	r=$(release "$k")
 	[ "${r%%.*}" -ge 7 ] && guest "netns-$k" -k "$k" "$AFS_TOP/tests/guest/netns.sh"
@@ -136,6 +141,7 @@ case " $built " in *" debug "*)
 	guest "options-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/options.sh"
 	guest "interop-cifs-debug" -k debug "$AFS_TOP/tests/guest/interop.sh"
 	guest "interop-ksmbd-debug" -k debug "$AFS_TOP/tests/guest/interop-ksmbd.sh"
+	guest "violations-debug" -k debug "$AFS_TOP/tests/guest/violations.sh"
 	;;
 esac
 
