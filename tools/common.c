@@ -385,6 +385,20 @@ void print_conn_info(int fd, const char *what)
 	print_tcp_keepalive(fd);
 }
 
+static const char *transport_name(unsigned int t)
+{
+	switch (t) {
+	case SMBDIRECT_TRANSPORT_IB:
+		return "InfiniBand";
+	case SMBDIRECT_TRANSPORT_ROCE:
+		return "RoCE";
+	case SMBDIRECT_TRANSPORT_IWARP:
+		return "iWARP";
+	default:
+		return "no device";
+	}
+}
+
 /* -v: the negotiated parameters and counters from SMBDIRECT_INFO. */
 void print_smbd_opts(int fd)
 {
@@ -415,4 +429,16 @@ void print_smbd_opts(int fd)
 		(unsigned long long)in.rx_bytes,
 		(unsigned long long)in.tx_empty_msgs,
 		(unsigned long long)in.credit_waits);
+	fprintf(stderr,
+		"%s:   device %.*s port %u (%s); PDUs sent %llu, received %llu; "
+		"credits granted %llu, received %llu; keepalives %llu; "
+		"peer violations %llu\n",
+		prog, (int)sizeof(in.device), in.device[0] ? in.device : "-",
+		in.port_num, transport_name(in.transport),
+		(unsigned long long)in.tx_pdus,
+		(unsigned long long)in.rx_pdus,
+		(unsigned long long)in.tx_credits_granted,
+		(unsigned long long)in.rx_credits_granted,
+		(unsigned long long)in.keepalives,
+		(unsigned long long)in.violations);
 }
