@@ -596,6 +596,21 @@ bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
 			      bool need_response);
 
 /**
+ * afsmbd_credit_unhold() - must a held receive be reposted to send now?
+ * @grant: what afsmbd_credit_grant() allows now
+ * @send_credits: our send credits
+ * @held: receives held back because unread data passed SO_RCVBUF
+ *
+ * Our last credit can only go with a grant.  If every spare receive is
+ * held, a reader that answers before it drains and a peer out of credits
+ * would wait on each other for ever; reposting one receive past the
+ * limit breaks that, and one per message sent bounds the overshoot.
+ *
+ * Return: true if one held receive should be reposted first.
+ */
+bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held);
+
+/**
  * afsmbd_params_max_payload() - payload one message may carry
  * @p: negotiated parameters
  *

@@ -105,9 +105,11 @@ void afsmbd_conn_init(struct afsmbd_conn *conn)
 					  1, AFSMBD_MAX_TIMEOUT);
 
 	conn->limits.recv_credit_max = clamp_val(READ_ONCE(recv_credit_max),
-						 1, AFSMBD_MAX_CREDITS);
+						 AFSMBD_MIN_CREDITS,
+						 AFSMBD_MAX_CREDITS);
 	conn->limits.send_credit_target =
-		clamp_val(READ_ONCE(send_credit_target), 1, U16_MAX);
+		clamp_val(READ_ONCE(send_credit_target), AFSMBD_MIN_CREDITS,
+			  U16_MAX);
 	conn->limits.max_send_size = clamp_val(READ_ONCE(max_send_size),
 					       AFSMBD_MIN_RECEIVE_SIZE,
 					       AFSMBD_MAX_MSG_SIZE);
@@ -139,12 +141,12 @@ int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val)
 
 	switch (optname) {
 	case SMBDIRECT_RECV_CREDIT_MAX:
-		if (!val || val > AFSMBD_MAX_CREDITS)
+		if (val < AFSMBD_MIN_CREDITS || val > AFSMBD_MAX_CREDITS)
 			return -EINVAL;
 		l.recv_credit_max = val;
 		break;
 	case SMBDIRECT_SEND_CREDIT_TARGET:
-		if (!val || val > U16_MAX)
+		if (val < AFSMBD_MIN_CREDITS || val > U16_MAX)
 			return -EINVAL;
 		l.send_credit_target = val;
 		break;

@@ -542,16 +542,9 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 		return;
 	while (!list_empty(&conn->tx_pending)) {
 		grant = afsmbd_grant_now(conn);
-		/*
-		 * Our last credit needs a grant, but the receives are held
-		 * for SO_RCVBUF: repost one past the limit.  Otherwise a
-		 * reader that answers before it has drained (an echo in
-		 * chunks, a relay) deadlocks against a peer that is out of
-		 * credits too.  One receive per message sent bounds the
-		 * overshoot.
-		 */
-		if (!grant && conn->send_credits == 1 &&
-		    !list_empty(&conn->rx_hold)) {
+		/* Last credit, receives held: see afsmbd_credit_unhold(). */
+		if (afsmbd_credit_unhold(grant, conn->send_credits,
+					 !list_empty(&conn->rx_hold))) {
 			struct afsmbd_rx *rx;
 
 			rx = list_first_entry(&conn->rx_hold, struct afsmbd_rx,

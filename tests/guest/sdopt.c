@@ -223,8 +223,8 @@ static void t_limits(void)
 		const char *param;
 		uint32_t good, bad_lo, bad_hi;
 	} lim[] = {
-		{ SMBDIRECT_RECV_CREDIT_MAX, "recv_credit_max", 32, 0, 4097 },
-		{ SMBDIRECT_SEND_CREDIT_TARGET, "send_credit_target", 16, 0,
+		{ SMBDIRECT_RECV_CREDIT_MAX, "recv_credit_max", 32, 2, 4097 },
+		{ SMBDIRECT_SEND_CREDIT_TARGET, "send_credit_target", 16, 2,
 		  65536 },
 		{ SMBDIRECT_MAX_SEND_SIZE, "max_send_size", 1024, 127, 65537 },
 		{ SMBDIRECT_MAX_RECV_SIZE, "max_receive_size", 2048, 127,

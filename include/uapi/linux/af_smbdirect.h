@@ -49,8 +49,8 @@
  * one is in SMBDIRECT_INFO.  Defaults come from the module parameters of
  * the same names.
  *
- * SMBDIRECT_RECV_CREDIT_MAX      receives posted, credits offered (1..4096)
- * SMBDIRECT_SEND_CREDIT_TARGET   credits asked of the peer (1..65535)
+ * SMBDIRECT_RECV_CREDIT_MAX      receives posted, credits offered (3..4096)
+ * SMBDIRECT_SEND_CREDIT_TARGET   credits asked of the peer (3..65535)
  * SMBDIRECT_MAX_SEND_SIZE        largest message sent (128..65536)
  * SMBDIRECT_MAX_RECV_SIZE        receive buffer size (128..65536)
  * SMBDIRECT_MAX_FRAGMENTED_SIZE  largest PDU reassembled (131072..16777215)
