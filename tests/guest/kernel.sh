@@ -117,12 +117,5 @@ for v in 4 6; do
 done
 
 # Nothing the sample did may pin the family module.
-unload() {
-	for _ in $(seq 50); do
-		rmmod af_smbdirect 2>/dev/null && return 0
-		sleep 0.2
-	done
-	rmmod af_smbdirect
-}
-check "rmmod af_smbdirect" unload
+check "rmmod af_smbdirect" afs_unload
 afs_done

@@ -34,6 +34,17 @@ check_fails() {
 
 afs_done() { exit $AFS_FAILED; }
 
+# Unload af_smbdirect once closing sockets have finished their teardown
+# (up to 10 s): a socket's last reference goes after close() returns.
+afs_unload() {
+	local i
+	for i in $(seq 50); do
+		rmmod af_smbdirect 2>/dev/null && return 0
+		sleep 0.2
+	done
+	rmmod af_smbdirect
+}
+
 # insmod does not resolve dependencies: load the module's first.
 afs_insmod() {
 	local dep

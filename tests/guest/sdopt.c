@@ -36,52 +36,13 @@
 #include <linux/sockios.h>
 #include <linux/tcp.h>		/* the full struct tcp_info */
 #include <linux/af_smbdirect.h>
+#include "sdcommon.h"
 
 /* tcpi_state values (include/net/tcp_states.h) */
 enum { ST_ESTABLISHED = 1, ST_CLOSE = 7, ST_LISTEN = 10 };
 
 static int fam = AF_SMBDIRECT;
 static const char *link_type = "rxe";
-static struct sockaddr_storage srv;
-static socklen_t srvlen;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "sdopt: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) die(__VA_ARGS__); } while (0)
-
-static uint16_t *port_of(struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return &((struct sockaddr_in *)ss)->sin_port;
-	return &((struct sockaddr_in6 *)ss)->sin6_port;
-}
-
-static void set_addr(const char *a)
-{
-	struct sockaddr_in *s4 = (void *)&srv;
-	struct sockaddr_in6 *s6 = (void *)&srv;
-
-	memset(&srv, 0, sizeof(srv));
-	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		srvlen = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		srvlen = sizeof(*s6);
-	} else {
-		die("bad address %s", a);
-	}
-}
 
 static unsigned int param(const char *name)
 {

@@ -32,15 +32,7 @@ for _ in $(seq 300); do grep -q holding /tmp/hold.log && break; sleep 0.1; done
 check "connection held open" grep -q holding /tmp/hold.log
 check_fails "rmmod refused with open sockets" rmmod af_smbdirect
 kill "$holder"; wait "$holder" 2>/dev/null
-unload() {
-	local i
-	for i in $(seq 50); do
-		rmmod af_smbdirect 2>/dev/null && return 0
-		sleep 0.2
-	done
-	rmmod af_smbdirect
-}
-check "rmmod after sockets closed" unload
+check "rmmod after sockets closed" afs_unload
 check_fails "module gone" grep -q '^af_smbdirect ' /proc/modules
 
 # Device removal under a listener and a live connection: both fail, the
@@ -53,5 +45,5 @@ for _ in $(seq 300); do grep -q holding /tmp/hold.log && break; sleep 0.1; done
 check "rdma link delete ${AFS_LINK:-rxe}0 under a connection" \
 	timeout 60 rdma link delete "${AFS_LINK:-rxe}0"
 kill "$holder"; wait "$holder" 2>/dev/null
-check "rmmod after device removal" unload
+check "rmmod after device removal" afs_unload
 afs_done

@@ -116,14 +116,6 @@ no_cm_ids() {
 	return 1
 }
 check "no RDMA CM ids left" no_cm_ids
-unload() {
-	local i
-	for i in $(seq 50); do
-		rmmod af_smbdirect 2>/dev/null && return 0
-		sleep 0.2
-	done
-	rmmod af_smbdirect
-}
-check "rmmod af_smbdirect" unload
+check "rmmod af_smbdirect" afs_unload
 check_fails "module gone" grep -q '^af_smbdirect ' /proc/modules
 afs_done
