@@ -127,6 +127,7 @@ struct afsmbd_conn {
 	struct afsmbd_msg *rx_msg;	/* (R) message being reassembled */
 	struct list_head rx_queue;	/* (L) complete messages */
 	u32 rx_queued;			/* (L) unread bytes in rx_queue */
+	u32 rx_unheld;			/* (L) afsmbd_credit_unhold() count */
 
 	/* send side */
 	struct afsmbd_tx *tx;

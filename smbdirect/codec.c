@@ -653,9 +653,11 @@ bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
 	return need_response || (grant && recv_credits <= goal / 2);
 }
 
-bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held)
+bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held,
+			  u32 unheld)
 {
-	return !grant && send_credits == 1 && held;
+	return !grant && send_credits == 1 && held &&
+	       unheld < AFSMBD_UNHOLD_MAX;
 }
 
 u32 afsmbd_params_max_payload(const struct afsmbd_params *p)

@@ -170,6 +170,9 @@ struct afsmbd_params {
 	u32 max_read_write_size;	/* 0: peer offers no RDMA read/write */
 };
 
+/* Receives reposted past SO_RCVBUF between two reads: afsmbd_credit_unhold() */
+#define AFSMBD_UNHOLD_MAX	16
+
 /* ---- Message codecs ---- */
 
 /**
@@ -600,15 +603,19 @@ bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
  * @grant: what afsmbd_credit_grant() allows now
  * @send_credits: our send credits
  * @held: receives held back because unread data passed SO_RCVBUF
+ * @unheld: receives already reposted this way since the reader last read
  *
  * Our last credit can only go with a grant.  If every spare receive is
  * held, a reader that answers before it drains and a peer out of credits
  * would wait on each other for ever; reposting one receive past the
- * limit breaks that, and one per message sent bounds the overshoot.
+ * limit breaks that.  Ends that both write and never read would trade
+ * messages past the limit for ever, so at most AFSMBD_UNHOLD_MAX go
+ * between two reads.
  *
  * Return: true if one held receive should be reposted first.
  */
-bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held);
+bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held,
+			  u32 unheld);
 
 /**
  * afsmbd_params_max_payload() - payload one message may carry

@@ -207,6 +207,7 @@ void afsmbd_rx_release(struct afsmbd_conn *conn, u32 bytes)
 {
 	spin_lock_bh(&conn->lock);
 	conn->rx_queued -= bytes;
+	conn->rx_unheld = 0;	/* the reader is not stuck */
 	if (conn->state == AFSMBD_C_CONNECTED) {
 		afsmbd_repost_held(conn);
 		afsmbd_kick(conn);
@@ -544,12 +545,14 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 		grant = afsmbd_grant_now(conn);
 		/* Last credit, receives held: see afsmbd_credit_unhold(). */
 		if (afsmbd_credit_unhold(grant, conn->send_credits,
-					 !list_empty(&conn->rx_hold))) {
+					 !list_empty(&conn->rx_hold),
+					 conn->rx_unheld)) {
 			struct afsmbd_rx *rx;
 
 			rx = list_first_entry(&conn->rx_hold, struct afsmbd_rx,
 					      list);
 			list_del_init(&rx->list);
+			conn->rx_unheld++;
 			if (afsmbd_post_recv(conn, rx))
 				return;
 			grant = afsmbd_grant_now(conn);

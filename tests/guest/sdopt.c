@@ -11,6 +11,7 @@
  *   sdopt [-l ADDR] [-t rxe|siw] TEST
  *   TEST: limits negotiated device counters tcpinfo timeout port
  *         solsocket ioctls epoll select sndtimeo iov linger chunkecho
+ *         bothwrite
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -885,6 +886,76 @@ static void t_chunkecho(void)
 	close3(l, c, s);
 }
 
+struct bw_arg {
+	int fd;
+	double until;
+};
+
+/* Write 1000-byte PDUs without blocking until told to stop. */
+static void *bw_writer(void *p)
+{
+	struct bw_arg *a = p;
+	static const uint8_t pdu[1004] = { 0, 0, 0x03, 0xe8 };
+	struct pollfd pf = { .fd = a->fd, .events = POLLOUT };
+	size_t off = 0;
+	ssize_t n;
+
+	while (now() < a->until) {
+		n = send(a->fd, pdu + off, sizeof(pdu) - off, MSG_DONTWAIT);
+		if (n > 0) {
+			off = (off + n) % sizeof(pdu);
+			continue;
+		}
+		CHECK(errno == EAGAIN, "send: %s", strerror(errno));
+		poll(&pf, 1, 100);
+	}
+	return NULL;
+}
+
+/*
+ * Both ends write and neither reads.  As with TCP both writers must end
+ * up blocked; unread data stays bounded instead of growing for ever.
+ */
+static void t_bothwrite(void)
+{
+	struct bw_arg a, b;
+	pthread_t ta, tb;
+	int l, c, s, q1[2], q2[2], rcvbuf;
+	socklen_t len = sizeof(rcvbuf);
+	struct linger lg = { 1, 0 };
+	unsigned int bound;
+
+	pair(&l, &c, &s);
+	a.fd = c;
+	b.fd = s;
+	a.until = b.until = now() + 6;
+	CHECK(!pthread_create(&ta, NULL, bw_writer, &a), "thread");
+	CHECK(!pthread_create(&tb, NULL, bw_writer, &b), "thread");
+	sleep(4);
+	CHECK(!ioctl(c, FIONREAD, &q1[0]) && !ioctl(s, FIONREAD, &q1[1]),
+	      "FIONREAD: %s", strerror(errno));
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	CHECK(!ioctl(c, FIONREAD, &q2[0]) && !ioctl(s, FIONREAD, &q2[1]),
+	      "FIONREAD: %s", strerror(errno));
+	CHECK(!getsockopt(c, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len),
+	      "SO_RCVBUF: %s", strerror(errno));
+	/* SO_RCVBUF, what was granted before the hold, and the overshoot. */
+	bound = rcvbuf + (param("recv_credit_max") + 17) * 1004;
+	CHECK(q1[0] == q2[0] && q1[1] == q2[1],
+	      "unread data still growing: %d -> %d and %d -> %d", q1[0],
+	      q2[0], q1[1], q2[1]);
+	CHECK(q2[0] > 0 && (unsigned int)q2[0] <= bound && q2[1] > 0 &&
+	      (unsigned int)q2[1] <= bound, "unread %d and %d, bound %u",
+	      q2[0], q2[1], bound);
+	/* Nothing will drain the queued data: close without the flush. */
+	CHECK(!setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
+	      "SO_LINGER: %s", strerror(errno));
+	close(s);
+	close(c);
+	close(l);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -895,7 +966,7 @@ static const struct {
 	{ "port", t_port }, { "solsocket", t_solsocket },
 	{ "ioctls", t_ioctls }, { "epoll", t_epoll }, { "select", t_select },
 	{ "sndtimeo", t_sndtimeo }, { "iov", t_iov }, { "linger", t_linger },
-	{ "chunkecho", t_chunkecho },
+	{ "chunkecho", t_chunkecho }, { "bothwrite", t_bothwrite },
 };
 
 int main(int argc, char **argv)

@@ -1420,7 +1420,7 @@ static void t_kill(void)
 	struct xfer pw = { 0 };
 	pthread_t t, tw;
 	struct timespec ts;
-	int l, c, s, ev;
+	int l, c, s, ev, k;
 	double t0, dt;
 	pid_t pid;
 	uint8_t b[8];
@@ -1478,14 +1478,17 @@ static void t_kill(void)
 	pw.split = RANDOM;
 	pw.seed = 42;
 	pthread_create(&tw, NULL, writer, &pw);
-	/* Until our writer is stopped by back-pressure. */
+	/*
+	 * Until our writer is stopped by back-pressure for good: a few
+	 * messages may still trickle past SO_RCVBUF (afsmbd_credit_unhold),
+	 * so wait for a full second without write space.
+	 */
 	t0 = now_s();
-	do {
+	for (k = 0; k < 5 && now_s() - t0 < 30;) {
 		usleep(200000);
 		ev = revents(s, POLLIN | POLLOUT, 0);
-	} while ((ev & POLLOUT) && now_s() - t0 < 20);
-	usleep(500000);
-	ev = revents(s, POLLIN | POLLOUT, 0);
+		k = (ev & POLLOUT) ? 0 : k + 1;
+	}
 	CHECK((ev & POLLIN) && !(ev & (POLLOUT | POLLHUP | POLLERR)),
 	      "B: before the kill, revents %#x (want IN, not OUT)", ev);
 	kill(pid, SIGKILL);

@@ -79,7 +79,7 @@ struct sim_ep {
 	struct afsmbd_params p;
 	u32 advertised_recv;	/* MaxReceiveSize we told the peer */
 	/* as struct afsmbd_conn */
-	u32 send_credits, recv_credits, rx_posted, rx_held;
+	u32 send_credits, recv_credits, rx_posted, rx_held, rx_unheld;
 	u16 recv_credit_target;
 	bool need_response;
 	struct sim_frag pend[SIM_PEND];
@@ -172,7 +172,9 @@ static void sim_kick(struct sim *s, int i)
 
 	while (e->pend_count) {
 		grant = sim_grant_now(e);
-		if (afsmbd_credit_unhold(grant, e->send_credits, e->rx_held)) {
+		if (afsmbd_credit_unhold(grant, e->send_credits, e->rx_held,
+					 e->rx_unheld)) {
+			e->rx_unheld++;
 			e->rx_held--;
 			e->rx_posted++;
 			grant = sim_grant_now(e);
@@ -347,6 +349,7 @@ static void sim_read(struct sim *s, int i, u32 bytes)
 	struct sim_ep *e = &s->ep[i];
 
 	e->rx_queued -= bytes;
+	e->rx_unheld = 0;
 	while (e->rx_held && e->rx_queued <= e->rcvbuf) {
 		e->rx_held--;
 		e->rx_posted++;
@@ -975,6 +978,46 @@ static void sim_windows(struct kunit *test, const u16 (*cfg)[4], u32 n)
 }
 
 /*
+ * Both ends write small PDUs and neither ever reads: as with TCP, both
+ * must end up blocked, not trade messages past SO_RCVBUF for ever.  Each
+ * end may overshoot by what was granted before it held its receives plus
+ * AFSMBD_UNHOLD_MAX messages.  Once the readers run, everything arrives.
+ */
+static void both_write_never_read(struct kunit *test)
+{
+	struct sim *s = &trap_sim;
+	struct sim_cfg c = {
+		.credit_max = { 8, 8 }, .credit_target = { 8, 8 },
+		.send_size = { 256, 256 }, .recv_size = { 256, 256 },
+		.rcvbuf = { 500, 500 },
+	};
+	u32 bound = 500 + (8 + AFSMBD_UNHOLD_MAX + 1) *
+		    (AFSMBD_FRAME_HDR_LEN + 100);
+	int k, i;
+
+	memset(s, 0, sizeof(*s));
+	s->test = test;
+	s->seed = 11;
+	sim_connect(s, &c);
+	for (k = 0; k < 2000; k++) {
+		for (i = 0; i < 2; i++) {
+			struct sim_ep *e = &s->ep[i];
+
+			if (e->pdu_off == e->pdu_len)
+				sim_start_pdu(s, i, 100);
+			sim_app_write(s, i, false);
+		}
+		sim_pump(s, 0);
+		sim_pump(s, 1);
+	}
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_LE(test, s->ep[i].rx_queued, bound);
+		KUNIT_EXPECT_GT(test, s->ep[i].rx_held, 0);
+	}
+	sim_drain(s);
+}
+
+/*
  * Small windows, down to the engine's minimum of 3 credits, with receive
  * buffers of a few messages: receives get held and both ends hit their
  * last credit often, and idle ends must stop sending empty messages.
@@ -1019,6 +1062,7 @@ static struct kunit_case af_smbdirect_traps_cases[] = {
 	KUNIT_CASE(empty_between_fragments),
 	KUNIT_CASE(peer_smaller_receive_size),
 	KUNIT_CASE(two_peer_simulation),
+	KUNIT_CASE(both_write_never_read),
 	KUNIT_CASE(two_peer_small_windows),
 	KUNIT_CASE(two_peer_tiny_windows),
 	{}
