@@ -6,8 +6,10 @@
  * Lock order (outer first):
  *   lock_sock(sk)            socket calls (never taken by CM or CQ code)
  *   rdma_cm handler mutex    held by the CM around afsmbd_cm_handler()
- *   conn->mutex              CM handler body and teardown; rdma_destroy_id()
- *                            is called without it (it waits for handlers)
+ *   conn->mutex              CM handler body and the teardown's decision;
+ *                            rdma_disconnect(), QP destruction and
+ *                            rdma_destroy_id() run without it (on iWARP
+ *                            they wait for CM handlers)
  *   conn->lock (spin, _bh)   state shared with completion handlers
  * A child's conn->lock and its listener's conn.lock never nest.
  *
@@ -301,7 +303,8 @@ void afsmbd_violation(struct afsmbd_conn *conn, const char *what)
 
 /**
  * afsmbd_conn_free_res() - release verbs resources, keeping the cm_id
- * @conn: connection, conn->mutex held (or not yet visible to others)
+ * @conn: connection, conn->mutex held, not yet visible to others, or
+ *	torn down (CM handlers then no longer touch it)
  */
 void afsmbd_conn_free_res(struct afsmbd_conn *conn)
 {
@@ -330,23 +333,37 @@ static void afsmbd_teardown_work(struct work_struct *work)
 						teardown_work);
 	struct sock *sk = afsmbd_conn_sk(conn);
 	struct rdma_cm_id *id = NULL;
+	bool first = false, disconnect = false;
 
 	cancel_delayed_work_sync(&conn->neg_work);
 	cancel_delayed_work_sync(&conn->ka_work);
 
 	mutex_lock(&conn->mutex);
 	if (!conn->torn_down) {
+		/* From here on CM handlers leave the connection alone. */
 		conn->torn_down = true;
+		first = true;
 		id = conn->id;
-		if (id && conn->rdma_connected)
+		disconnect = id && conn->rdma_connected;
+	}
+	mutex_unlock(&conn->mutex);
+
+	/*
+	 * Not under conn->mutex: on iWARP, disconnecting and destroying the
+	 * QP wait for the iw_cm workqueue, whose handler for this very id
+	 * may be waiting for that mutex.
+	 */
+	if (first) {
+		if (disconnect)
 			rdma_disconnect(id);
 		/* Flushes every posted WR; their handlers see FAILED. */
 		if (conn->qp)
 			ib_drain_qp(conn->qp);
 		afsmbd_conn_free_res(conn);
+		mutex_lock(&conn->mutex);
 		conn->id = NULL;
+		mutex_unlock(&conn->mutex);
 	}
-	mutex_unlock(&conn->mutex);
 
 	afsmbd_child_unlink(conn);
 	sk->sk_state_change(sk);

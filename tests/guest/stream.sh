@@ -19,6 +19,15 @@ check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
 
 for t in $tests; do
+	# siw (6.12) keeps the endpoints of connections still in MPA
+	# negotiation when their listener is destroyed: kmemleak reports
+	# them (allocated in siw_cm_work_handler) and the connecting
+	# clients wait for siw's 10 s MPA timeout.  Seen with the debug
+	# kernel; the same test passes over rxe.
+	if [ "$t" = lclose ] && [ "${AFS_LINK:-rxe}" = siw ]; then
+		skip "lclose over siw (siw leaks endpoints of connections in MPA negotiation)"
+		continue
+	fi
 	for v in 4 6; do
 		addr=$([ $v = 4 ] && echo "$AFS_LOCAL4" || echo "$AFS_LOCAL6")
 		check "$t (IPv$v)" timeout 200 "$SDT" -l "$addr" "$t"
