@@ -21,11 +21,8 @@ extern struct workqueue_struct *afsmbd_wq;
 
 /* Bounds on the per-socket and module limits */
 #define AFSMBD_MAX_CREDITS	4096	/* receives posted per connection */
-/*
- * [MS-SMBD] allows 1, but with goals of one or two credits two idle ends
- * trade empty messages for ever (KUnit two_peer_tiny_windows).
- */
-#define AFSMBD_MIN_CREDITS	3
+/* [MS-SMBD] allows 1; see AFSMBD_CREDIT_GOAL_MIN for why we do not. */
+#define AFSMBD_MIN_CREDITS	AFSMBD_CREDIT_GOAL_MIN
 #define AFSMBD_MAX_MSG_SIZE	65536	/* send or receive buffer */
 #define AFSMBD_MAX_TIMEOUT	3600	/* seconds */
 #define AFSMBD_MAX_KEEPALIVE	(24 * 3600)

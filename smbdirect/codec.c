@@ -568,6 +568,15 @@ int afsmbd_credit_take(u32 *send_credits, u16 credits_granted)
 	return 0;
 }
 
+/* The credits we aim to leave the peer: see AFSMBD_CREDIT_GOAL_MIN. */
+static u32 afsmbd_credit_goal(u16 recv_credit_target, u16 recv_credit_max)
+{
+	u32 floor = afsmbd_min_u32(AFSMBD_CREDIT_GOAL_MIN, recv_credit_max);
+
+	return afsmbd_max_u32(afsmbd_min_u32(recv_credit_target,
+					     recv_credit_max), floor);
+}
+
 u16 afsmbd_credit_grant(u32 recv_posted, u32 recv_credits, u32 send_credits,
 			u16 recv_credit_target, u16 recv_credit_max)
 {
@@ -578,7 +587,7 @@ u16 afsmbd_credit_grant(u32 recv_posted, u32 recv_credits, u32 send_credits,
 		return 0;
 	spare = recv_posted - recv_credits;
 
-	goal = afsmbd_min_u32(recv_credit_target, recv_credit_max);
+	goal = afsmbd_credit_goal(recv_credit_target, recv_credit_max);
 	want = goal > recv_credits ? goal - recv_credits : 0;
 	/*
 	 * [MS-SMBD] 3.1.5.9: a peer with no credit left must get one, and so
@@ -616,15 +625,21 @@ int afsmbd_credit_consume_recv(u32 *recv_credits)
 }
 
 int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
-			bool want_response)
+			bool data, bool want_response)
 {
 	if (!send_credits || !recv_credits)
 		return -EINVAL;
 	if (afsmbd_credit_take(send_credits, grant))
 		return -EAGAIN;
 	*recv_credits += grant;
-	/* Out of credits after this one: ask the peer to answer now. */
-	if (*send_credits == 0)
+	/*
+	 * Out of credits after this data: ask the peer to answer now.  Not
+	 * for an empty message: when each end holds a single credit, an
+	 * answer that asked for an answer would keep both ends trading
+	 * empty messages for ever (KUnit two_peer_tiny_windows).  The peer
+	 * grants to an end it sees without credits anyway.
+	 */
+	if (*send_credits == 0 && data)
 		want_response = true;
 	return want_response ? AFSMBD_FLAG_RESPONSE_REQUESTED : 0;
 }
@@ -648,7 +663,7 @@ bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
 			      u16 recv_credit_target, u16 recv_credit_max,
 			      bool need_response)
 {
-	u32 goal = afsmbd_min_u32(recv_credit_target, recv_credit_max);
+	u32 goal = afsmbd_credit_goal(recv_credit_target, recv_credit_max);
 
 	return need_response || (grant && recv_credits <= goal / 2);
 }

@@ -170,6 +170,14 @@ struct afsmbd_params {
 	u32 max_read_write_size;	/* 0: peer offers no RDMA read/write */
 };
 
+/*
+ * The fewest credits we aim to leave a peer, whatever it asks for: with
+ * goals of one or two, an empty message that grants one credit costs its
+ * sender the one it travels on, so two idle ends would trade empty
+ * messages for ever (KUnit two_peer_tiny_windows).
+ */
+#define AFSMBD_CREDIT_GOAL_MIN	3
+
 /* Receives reposted past SO_RCVBUF between two reads: afsmbd_credit_unhold() */
 #define AFSMBD_UNHOLD_MAX	16
 
@@ -530,7 +538,8 @@ int afsmbd_credit_take(u32 *send_credits, u16 credits_granted);
  * @recv_credit_target: the peer's latest CreditsRequested
  * @recv_credit_max: our ReceiveCreditMax
  *
- * Grants up to min(target, max) outstanding, never more than posted
+ * Grants up to min(target, max) outstanding (at least
+ * min(AFSMBD_CREDIT_GOAL_MIN, max) even to a peer asking fewer), never more than posted
  * receives not yet announced ([MS-SMBD] 3.1.5.9), and at least one (if a
  * spare receive exists) when the peer holds none or when our last send
  * credit must carry a grant. The caller adds the result to @recv_credits.
@@ -556,16 +565,17 @@ int afsmbd_credit_add_grant(u32 *send_credits, u16 granted, u32 max);
  * @send_credits: our send credits; one is spent
  * @recv_credits: credits the peer holds; increased by @grant
  * @grant: CreditsGranted the message carries (from afsmbd_credit_grant())
+ * @data: the message carries data (it is not an empty message)
  * @want_response: the caller wants RESPONSE_REQUESTED (keepalive)
  *
- * Applies afsmbd_credit_take(), last-credit rule included. A message that
- * spends our last credit also asks the peer to answer at once.
+ * Applies afsmbd_credit_take(), last-credit rule included. A data message
+ * that spends our last credit also asks the peer to answer at once.
  *
  * Return: the Flags field for the message (>= 0), -EAGAIN if it may not
  * be sent (nothing changed), -EINVAL for NULL counters.
  */
 int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
-			bool want_response);
+			bool data, bool want_response);
 
 /**
  * afsmbd_credit_recv() - account a Data Transfer message received
@@ -589,8 +599,8 @@ int afsmbd_credit_recv(u32 *recv_credits, u32 *send_credits,
  * @need_response: the peer set RESPONSE_REQUESTED since our last send
  *
  * With nothing queued ([MS-SMBD] 3.1.5.8/3.1.5.9): answer a requested
- * response, or grant when the peer holds at most half of
- * min(target, max) and there is something to grant.
+ * response, or grant when the peer holds at most half of the goal
+ * afsmbd_credit_grant() aims at and there is something to grant.
  *
  * Return: true if an empty message should be sent.
  */

@@ -471,7 +471,7 @@ static int afsmbd_post_data(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 
 	/* Callers checked afsmbd_credit_may_send() under the same lock. */
 	flags = afsmbd_credit_spend(&conn->send_credits, &conn->recv_credits,
-				    grant, want_response);
+				    grant, tx->data_len, want_response);
 	if (WARN_ON_ONCE(flags < 0)) {
 		afsmbd_tx_put(conn, tx);
 		afsmbd_conn_fail_locked(conn, -EPROTO);

@@ -754,8 +754,15 @@ static void credit_grant(struct kunit *test)
 	/* ... unless our last credit needs a grant and a receive is spare */
 	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(10, 5, 1, 5, 255), 1);
 	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(5, 5, 1, 5, 255), 0);
-	/* a peer with no credit gets one even with a zero target */
-	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(4, 0, 9, 0, 255), 1);
+	/* a peer with no credit gets one even when nothing is spare... */
+	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(1, 0, 9, 0, 255), 1);
+	/* ... and a peer asking fewer than 3 (or none) is aimed at 3 */
+	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(4, 0, 9, 0, 255), 3);
+	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(10, 1, 9, 1, 255), 2);
+	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(10, 2, 9, 2, 255), 1);
+	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(10, 3, 9, 2, 255), 0);
+	/* unless our own ReceiveCreditMax is smaller */
+	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(10, 0, 9, 1, 2), 2);
 	/* our ReceiveCreditMax caps the target */
 	KUNIT_EXPECT_EQ(test, afsmbd_credit_grant(100, 0, 9, 50, 16), 16);
 	/* inconsistent input: peer holds more than we posted */
