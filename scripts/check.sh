@@ -17,7 +17,7 @@ passed=0 failed=0
 t0=$(date +%s)
 
 ok() { passed=$((passed + 1)); echo "PASS: $*"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
+ko() { failed=$((failed + 1)); echo "FAIL: $*"; echo "FAIL: $*" >>"$res/digest"; }
 # tally <name> <log>: add a suite's own "N passed, N failed" line.
 tally() {
 	local line p f
@@ -30,6 +30,8 @@ tally() {
 	f=${line#*passed, }; f=${f%% failed*}
 	passed=$((passed + p)) failed=$((failed + f))
 	echo "$([ "$f" = 0 ] && echo PASS || echo FAIL): $1 ($line)"
+	[ "$f" = 0 ] || grep -E 'FAIL|NOT OK' "$2" | head -n 10 |
+		sed "s/^/$1: /" >>"$res/digest"
 }
 # Lines of a guest run: its PASS/FAIL lines count one each.
 guest() {
@@ -40,6 +42,10 @@ guest() {
 	p=$(grep -c '^\(\[.\] \)\{0,1\}PASS:' "$log")
 	f=$(grep -c '^\(\[.\] \)\{0,1\}FAIL:' "$log")
 	grep -E '^(\[.\] )?FAIL:' "$log" | sed "s/^/FAIL: $name /; s/FAIL: \(.*\)FAIL: /FAIL: \1/"
+	# Each failure with the lines its check printed, for the digest.
+	awk -v n="$name" '/^(\[.\] )?FAIL:/ { print n ": " $0; k = 10; next }
+		/^(\[.\] )?PASS:/ { k = 0; next }
+		k > 0 && /^(\[.\] )?    / { print; k-- }' "$log" >>"$res/digest"
 	passed=$((passed + p)) failed=$((failed + f))
 	if [ $rc != 0 ] && [ "$f" = 0 ]; then
 		ko "$name exited $rc"
@@ -173,6 +179,12 @@ if [ -z "${AFS_SKIP_LINKS:-}" ]; then
 	esac
 fi
 
+# The failures again with what their checks printed, last, where a CI
+# log's tail shows them.
+if [ -s "$res/digest" ]; then
+	echo "---- failure details (all in $res and $AFS_OUT/runs) ----"
+	head -n 28 "$res/digest"
+fi
 log "check took $(($(date +%s) - t0)) s; logs in $res and $AFS_OUT/runs"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

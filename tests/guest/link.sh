@@ -10,17 +10,30 @@ check "rdma link up (${AFS_LINK})" afs_rdma_up
 check "peer reachable over IPv4" afs_wait_peer
 check "peer reachable over IPv6" ping -6 -c1 -W5 "$AFS_PEER6"
 
-# The server side serves one rping per address family; the client retries
-# until the server is listening.
+# The server serves one rping per address family and the client retries
+# until the server listens.  Either side may see an attempt fail (the
+# client racing the server's listen, a slow TCG host): the server then
+# listens again and the client tries again, each bounded in time, so a
+# failed attempt can neither leave the other side waiting for ever nor
+# end the run early.
 if [ "$AFS_ROLE" = server ]; then
-	check "rping server IPv4" timeout 120 rping -s -a "$AFS_LOCAL4" -C 20 -S 4096
-	check "rping server IPv6" timeout 120 rping -s -a "$AFS_LOCAL6" -C 20 -S 4096
+	serve_rping() {
+		local end=$((SECONDS + 240))
+		while [ $SECONDS -lt $end ]; do
+			timeout 120 rping -s -a "$1" -C 20 -S 4096 && return 0
+			echo "rping server on $1 failed; listening again"
+			sleep 1
+		done
+		return 1
+	}
+	check "rping server IPv4" serve_rping "$AFS_LOCAL4"
+	check "rping server IPv6" serve_rping "$AFS_LOCAL6"
 else
 	retry_rping() {
-		local i
-		for i in $(seq 30); do
-			rping -c -a "$1" -C 20 -S 4096 -v && return 0
-			sleep 1
+		local end=$((SECONDS + 240))
+		while [ $SECONDS -lt $end ]; do
+			timeout 60 rping -c -a "$1" -C 20 -S 4096 -v && return 0
+			sleep 2
 		done
 		return 1
 	}
