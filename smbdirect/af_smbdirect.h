@@ -173,6 +173,8 @@ struct afsmbd_sock {
 	struct list_head pending;	/* children still negotiating */
 	struct list_head acceptq;	/* children ready for accept() */
 	bool closing;
+	/* violations of children that failed in negotiate, never accepted */
+	atomic64_t child_violations;
 };
 
 static inline struct afsmbd_sock *afsmbd_sk(const struct sock *sk)

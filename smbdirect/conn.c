@@ -284,6 +284,10 @@ void afsmbd_violation_locked(struct afsmbd_conn *conn, const char *what)
 	if (conn->state == AFSMBD_C_FAILED)
 		return;
 	conn->stats.violations++;
+	/* Such a child is never accepted: count it where users can look. */
+	if (conn->parent && (conn->state == AFSMBD_C_ACCEPT ||
+			     conn->state == AFSMBD_C_NEGOTIATE))
+		atomic64_inc(&afsmbd_sk(conn->parent)->child_violations);
 	pr_warn_ratelimited("peer %pISpc: %s; disconnecting\n", &conn->raddr,
 			    what);
 	afsmbd_conn_fail_locked(conn, -EPROTO);

@@ -38,6 +38,7 @@ void afsmbd_sock_init(struct sock *sk)
 	afsmbd_conn_init(&ss->conn);
 	INIT_LIST_HEAD(&ss->pending);
 	INIT_LIST_HEAD(&ss->acceptq);
+	atomic64_set(&ss->child_violations, 0);
 	sk->sk_destruct = afsmbd_sk_destruct;
 }
 
@@ -543,6 +544,9 @@ static void afsmbd_fill_info(struct afsmbd_conn *conn,
 	info->keepalives = st->keepalives;
 	info->violations = st->violations;
 	spin_unlock_bh(&conn->lock);
+	/* A listener also reports its children that never got accepted. */
+	info->violations +=
+		atomic64_read(&afsmbd_sk(afsmbd_conn_sk(conn))->child_violations);
 }
 
 static int afsmbd_getsockopt(struct socket *sock, int level, int optname,

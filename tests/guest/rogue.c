@@ -35,7 +35,8 @@
  *                              response with STATUS_NOT_SUPPORTED
  *   req-credits0 req-maxrecv req-frag req-short
  *                              bad Negotiate Request: no response, the
- *                              connection is dropped
+ *                              connection is dropped, and the listener's
+ *                              SMBDIRECT_INFO.violations == 1
  *   (for all of these the listener must not return that connection and
  *    must still accept a good one afterwards)
  *   req-data-offset req-nocredit
@@ -1166,6 +1167,8 @@ static int client_mode(void)
 	};
 	uint8_t m[SLOT], pl[256];
 	int l, s, len, st, req_len = NEG_REQ_LEN, data = 0, npdu = 1;
+	struct smbdirect_info li;
+	int err, want;
 	struct ep e;
 
 	memset(pl, 'y', sizeof(pl));
@@ -1271,6 +1274,14 @@ static int client_mode(void)
 			close(s);
 	}
 	listener_healthy(l, &la);
+	/* A bad request is counted on the listener: its child is gone. */
+	li = info_of(l, &err);
+	say("listener: violations %llu", (unsigned long long)li.violations);
+	EXPECT(!err, "listener SMBDIRECT_INFO: %s", strerror(err));
+	want = !data && strcmp(mode, "req-version") ? 1 : 0;
+	EXPECT(li.violations == (__u64)want,
+	       "listener violations %llu, want %d",
+	       (unsigned long long)li.violations, want);
 	close(l);
 	return 0;
 }

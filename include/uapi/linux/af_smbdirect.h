@@ -109,7 +109,10 @@ struct smbdirect_info {
 	__u64 tx_credits_granted;	/* sum of CreditsGranted we sent */
 	__u64 rx_credits_granted;	/* sum of CreditsGranted received */
 	__u64 keepalives;		/* keepalive probes sent */
-	__u64 violations;		/* peer protocol violations seen */
+	/* Peer protocol violations seen; on a listener, those of
+	 * connections that failed negotiate and were never accepted.
+	 */
+	__u64 violations;
 };
 
 /* Direct-TCP framing: each PDU is preceded by this many bytes of length. */
