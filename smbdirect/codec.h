@@ -538,11 +538,12 @@ int afsmbd_credit_take(u32 *send_credits, u16 credits_granted);
  * @recv_credit_target: the peer's latest CreditsRequested
  * @recv_credit_max: our ReceiveCreditMax
  *
- * Grants up to min(target, max) outstanding (at least
- * min(AFSMBD_CREDIT_GOAL_MIN, max) even to a peer asking fewer), never more than posted
- * receives not yet announced ([MS-SMBD] 3.1.5.9), and at least one (if a
- * spare receive exists) when the peer holds none or when our last send
- * credit must carry a grant. The caller adds the result to @recv_credits.
+ * Grants up to min(target, max) outstanding, at least
+ * min(AFSMBD_CREDIT_GOAL_MIN, max) even to a peer asking fewer, never more
+ * than posted receives not yet announced ([MS-SMBD] 3.1.5.9), and at
+ * least one (if a spare receive exists) when the peer holds none or when
+ * our last send credit must carry a grant. The caller adds the result to
+ * @recv_credits.
  *
  * Return: credits to put in CreditsGranted (0 if none may be granted).
  */
