@@ -1168,7 +1168,7 @@ static int client_mode(void)
 	uint8_t m[SLOT], pl[256];
 	int l, s, len, st, req_len = NEG_REQ_LEN, data = 0, npdu = 1;
 	struct smbdirect_info li;
-	int err, want;
+	int err, want, i;
 	struct ep e;
 
 	memset(pl, 'y', sizeof(pl));
@@ -1221,9 +1221,9 @@ static int client_mode(void)
 		       req.credits_requested);
 		EXPECT(!send_pdu(&e, pdus[0], data && npdu == 1 ? 16 : 0),
 		       "valid PDU not delivered");
-		if (npdu == 2)
-			EXPECT(!send_pdu(&e, pdus[1], 0),
-			       "second valid PDU not delivered");
+		for (i = 1; i < npdu; i++)
+			EXPECT(!send_pdu(&e, pdus[i], 0),
+			       "valid PDU %d not delivered", i + 1);
 		if (!strcmp(mode, "req-data-offset")) {
 			h.length = 100;
 			st = send_data(&e, &h, pl, 16, 0);
