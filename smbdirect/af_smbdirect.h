@@ -13,6 +13,7 @@
 #include <net/sock.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_cm.h>
+#include <linux/dma-direction.h>
 #include <linux/af_smbdirect.h>
 #include "codec.h"
 
@@ -26,32 +27,41 @@ extern struct workqueue_struct *afsmbd_wq;
 #define AFSMBD_MAX_MSG_SIZE	65536	/* send or receive buffer */
 #define AFSMBD_MAX_TIMEOUT	3600	/* seconds */
 #define AFSMBD_MAX_KEEPALIVE	(24 * 3600)
+#define AFSMBD_TX_POOL		64	/* most send buffers per connection */
 
 /* Module parameters (conn.c) */
 extern unsigned int afsmbd_keepalive_secs;
 
 /*
- * Connection phases.  Every CM event and completion is checked against the
- * phase it may arrive in; anything else fails the connection.
+ * A pool of equal DMA-mapped buffers carved from page chunks: one map per
+ * chunk, little slack per buffer (ring.c).  Charged to the socket's memory
+ * cgroup and to the module-wide max_memory.
  */
-enum afsmbd_cstate {
-	AFSMBD_C_IDLE = 0,	/* no RDMA activity yet (or listener) */
-	AFSMBD_C_RESOLVE_ADDR,
-	AFSMBD_C_RESOLVE_ROUTE,
-	AFSMBD_C_CONNECT,	/* client: rdma_connect issued */
-	AFSMBD_C_ACCEPT,	/* server: rdma_accept issued */
-	AFSMBD_C_NEGOTIATE,	/* RDMA up, SMB-Direct negotiate running */
-	AFSMBD_C_CONNECTED,
-	AFSMBD_C_FAILED,	/* teardown queued or done; err is final */
+struct afsmbd_bufs {
+	struct ib_device *dev;		/* mapped for this device */
+	enum dma_data_direction dir;
+	void **chunk;			/* nr_chunks page-chunk addresses */
+	u64 *chunk_dma;
+	u32 nr_chunks;
+	u32 order;			/* page order of a chunk */
+	u32 count;			/* buffers */
+	u32 size;			/* bytes usable in each */
+	u32 stride;			/* distance between buffers */
+	u32 per_chunk;
+	bool mapped;
+	size_t charged;			/* bytes charged for this pool */
 };
 
-/* A pre-posted receive buffer, DMA-mapped for the connection's life. */
+/* A receive buffer, DMA-mapped for the connection's life. */
 struct afsmbd_rx {
 	struct ib_cqe cqe;
-	struct list_head list;		/* on conn->rx_hold while not posted */
+	struct list_head list;		/* rx_queue (holds data) or rx_hold */
 	struct afsmbd_conn *conn;
 	void *buf;
 	u64 dma;
+	u32 size;			/* bytes posted */
+	bool overflow;			/* a copy out of the ring (kmalloc) */
+	struct afsmbd_rxchunk chunk;	/* while on rx_queue */
 };
 
 /* A send buffer from the connection's pool, DMA-mapped once. */
@@ -66,15 +76,6 @@ struct afsmbd_tx {
 	u32 remaining;			/* RemainingDataLength to send */
 	bool raw;			/* negotiate message: no data header */
 	bool fail_after;		/* fail the connection once sent */
-};
-
-/* A reassembled message as the reader sees it: 4-byte header, body. */
-struct afsmbd_msg {
-	struct list_head list;
-	u32 len;			/* AFSMBD_FRAME_HDR_LEN + body */
-	u32 off;			/* bytes already read */
-	u32 fill;			/* body bytes assembled so far */
-	u8 data[];
 };
 
 /* Per-connection counters reported by SMBDIRECT_INFO. */
@@ -95,11 +96,13 @@ struct afsmbd_stats {
 struct afsmbd_conn {
 	spinlock_t lock;		/* credits, queues, state vs. completions */
 	struct mutex mutex;		/* serialises CM handler and teardown */
-	enum afsmbd_cstate state;	/* (L) written, READ_ONCE readers */
+	enum afsmbd_cstate state;	/* (L) afsmbd_set_state(); READ_ONCE */
 	int err;			/* (L) sticky first error, 0 = clean */
 	bool server;
 	bool rdma_connected;		/* (M) rdma_disconnect needed */
 	bool torn_down;			/* (M) */
+	bool teardown_queued;		/* (L) no timer or work may be armed */
+	bool rings_dead;		/* (S) torn down: rings go when read */
 	bool queued;			/* child on the listener's acceptq */
 
 	struct rdma_cm_id *id;		/* (M) */
@@ -111,22 +114,32 @@ struct afsmbd_conn {
 
 	struct afsmbd_limits limits;
 	struct afsmbd_params params;	/* valid from AFSMBD_C_CONNECTED */
+	struct afsmbd_params neg;	/* (R) from a valid negotiate message */
+
+	/* negotiate: one buffer each way until the rings exist */
+	struct afsmbd_bufs neg_bufs;
+	struct afsmbd_rx neg_rx;
+	struct afsmbd_tx neg_tx;
+	struct work_struct setup_work;	/* rings after a valid negotiate */
 
 	/* receive side */
-	struct afsmbd_rx *rx;
+	struct afsmbd_bufs rx_bufs;
+	struct afsmbd_rx *rx;		/* nr_rx, allocated with the ring */
 	u32 nr_rx;
-	struct list_head rx_hold;	/* (L) completed, not reposted */
+	struct list_head rx_hold;	/* (L) free, not posted (SO_RCVBUF) */
 	u32 rx_posted;			/* (L) */
 	u32 recv_credits;		/* (L) credits the peer holds */
 	u16 recv_credit_target;		/* (L) peer's CreditsRequested */
 	bool need_response;		/* (L) peer set RESPONSE_REQUESTED */
 	struct afsmbd_reasm reasm;	/* (R) */
-	struct afsmbd_msg *rx_msg;	/* (R) message being reassembled */
-	struct list_head rx_queue;	/* (L) complete messages */
+	struct list_head rx_queue;	/* (L) buffers holding unread data */
 	u32 rx_queued;			/* (L) unread bytes in rx_queue */
-	u32 rx_unheld;			/* (L) afsmbd_credit_unhold() count */
+	u32 rx_inring;			/* (L) ring buffers on rx_queue */
+	u32 rx_overflow;		/* (L) copies on rx_queue */
+	struct work_struct compact_work; /* afsmbd_credit_compact() */
 
 	/* send side */
+	struct afsmbd_bufs tx_bufs;
 	struct afsmbd_tx *tx;
 	u32 nr_tx;
 	struct list_head tx_free;	/* (L) */
@@ -139,9 +152,8 @@ struct afsmbd_conn {
 	struct afsmbd_tx *tx_cur;	/* (S) fragment being filled */
 	struct afsmbd_frame_parser fp;	/* (S) */
 	u32 pdu_off;			/* (S) body bytes of the PDU taken */
-	int tx_err_pending;		/* (S) error owed to the next write */
 
-	/* timers */
+	/* timers, armed only through afsmbd_arm() */
 	struct delayed_work neg_work;	/* negotiate timeout */
 	struct delayed_work ka_work;	/* keepalive */
 	unsigned long last_rx;		/* (L) jiffies of the last receive */
@@ -161,6 +173,7 @@ struct afsmbd_conn {
 	unsigned int connect_timeout;	/* seconds */
 
 	struct afsmbd_stats stats;	/* (L) */
+	size_t buffer_bytes;		/* (L) buffers this socket pins */
 };
 
 /* Per-socket state; struct sock must come first (sk_alloc() contract). */
@@ -207,8 +220,11 @@ int afsmbd_socket_init(void);
 void afsmbd_sock_init(struct sock *sk);
 void afsmbd_socket_exit(void);
 
-/* conn.c: RDMA CM, resources, negotiate, teardown */
+/* conn.c: RDMA CM, phases, negotiate, teardown */
 void afsmbd_conn_init(struct afsmbd_conn *conn);
+bool afsmbd_set_state(struct afsmbd_conn *conn, enum afsmbd_cstate st);
+bool afsmbd_arm(struct afsmbd_conn *conn, struct delayed_work *dw,
+		unsigned long delay);
 int afsmbd_conn_bind(struct sock *sk, struct sockaddr *addr);
 int afsmbd_conn_listen(struct sock *sk, int backlog);
 int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr);
@@ -221,7 +237,7 @@ int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val);
 int afsmbd_conn_get_limit(struct afsmbd_conn *conn, int optname, u32 *val);
 void afsmbd_conn_close(struct sock *sk);
 void afsmbd_conn_destruct(struct afsmbd_conn *conn);
-void afsmbd_listener_close(struct sock *sk);
+void afsmbd_listener_close(struct sock *lsk);
 int afsmbd_conn_getname(struct sock *sk, struct sockaddr_storage *ss,
 			int peer);
 void afsmbd_negotiate_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
@@ -242,10 +258,27 @@ int afsmbd_cm_listener_event(struct afsmbd_conn *conn,
 			     struct rdma_cm_event *ev);
 void afsmbd_child_ready(struct afsmbd_conn *conn);
 void afsmbd_child_unlink(struct afsmbd_conn *conn);
+size_t afsmbd_children_memory(struct sock *lsk);
 
-/* xfer.c: buffers, credits, sends, receives, keepalive */
-int afsmbd_xfer_alloc(struct afsmbd_conn *conn);
+/* ring.c: buffer pools and the memory they pin */
+extern unsigned long afsmbd_max_socket_memory;
+int afsmbd_mem_charge(struct afsmbd_conn *conn, size_t bytes);
+void afsmbd_mem_uncharge(struct afsmbd_conn *conn, size_t bytes);
+struct mem_cgroup *afsmbd_memcg(struct afsmbd_conn *conn);
+int afsmbd_bufs_alloc(struct afsmbd_conn *conn, struct afsmbd_bufs *b,
+		      struct ib_device *dev, u32 count, u32 size,
+		      enum dma_data_direction dir);
+void *afsmbd_bufs_get(const struct afsmbd_bufs *b, u32 i, u64 *dma);
+void afsmbd_bufs_unmap(struct afsmbd_bufs *b);
+void afsmbd_bufs_free(struct afsmbd_conn *conn, struct afsmbd_bufs *b);
+size_t afsmbd_limits_memory(const struct afsmbd_limits *l);
+int afsmbd_ring_init(void);
+
+/* xfer.c: rings, credits, sends, receives, keepalive */
+int afsmbd_neg_alloc(struct afsmbd_conn *conn);
+int afsmbd_xfer_alloc(struct afsmbd_conn *conn, const struct afsmbd_params *p);
 void afsmbd_xfer_unmap(struct afsmbd_conn *conn);
+void afsmbd_xfer_free_idle(struct afsmbd_conn *conn);
 void afsmbd_xfer_free(struct afsmbd_conn *conn);
 int afsmbd_post_all_recvs(struct afsmbd_conn *conn);
 int afsmbd_post_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx);
@@ -254,8 +287,10 @@ struct afsmbd_tx *afsmbd_tx_get(struct afsmbd_conn *conn);
 void afsmbd_tx_put(struct afsmbd_conn *conn, struct afsmbd_tx *tx);
 int afsmbd_tx_queue(struct afsmbd_conn *conn, struct afsmbd_tx *tx);
 void afsmbd_kick(struct afsmbd_conn *conn);
-void afsmbd_rx_release(struct afsmbd_conn *conn, u32 bytes);
+void afsmbd_rx_consume(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
+		       u32 bytes);
 void afsmbd_keepalive_work(struct work_struct *work);
+void afsmbd_compact_work(struct work_struct *work);
 void afsmbd_xfer_connected(struct afsmbd_conn *conn);
 
 /* stream.c: the Direct-TCP byte stream over SMB-Direct messages */
@@ -264,7 +299,12 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			  int flags);
 bool afsmbd_stream_writable(struct afsmbd_conn *conn);
 int afsmbd_stream_flush(struct sock *sk, long timeo);
-void afsmbd_stream_purge(struct afsmbd_conn *conn);
+
+/* Send buffers: a couple more than the credits we ask for, bounded. */
+static inline u32 afsmbd_tx_pool(const struct afsmbd_limits *l)
+{
+	return min_t(u32, AFSMBD_TX_POOL, l->send_credit_target + 2);
+}
 
 /* Payload a single message may carry after its 24-byte header. */
 static inline u32 afsmbd_max_payload(const struct afsmbd_conn *conn)

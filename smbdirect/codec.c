@@ -19,6 +19,35 @@ static inline u32 afsmbd_max_u32(u32 a, u32 b)
 
 #define AFSMBD_U16_MAX	0xFFFFu
 
+/* ---- Connection phases ---- */
+
+bool afsmbd_state_may_enter(enum afsmbd_cstate from, enum afsmbd_cstate to)
+{
+	if (from == AFSMBD_C_FAILED)
+		return false;
+	if (to == AFSMBD_C_FAILED)
+		return true;
+	switch (from) {
+	case AFSMBD_C_IDLE:
+		return to == AFSMBD_C_RESOLVE_ADDR || to == AFSMBD_C_ACCEPT;
+	case AFSMBD_C_RESOLVE_ADDR:
+		return to == AFSMBD_C_RESOLVE_ROUTE || to == AFSMBD_C_IDLE;
+	case AFSMBD_C_RESOLVE_ROUTE:
+		return to == AFSMBD_C_CONNECT;
+	case AFSMBD_C_CONNECT:
+		return to == AFSMBD_C_NEGOTIATE;
+	case AFSMBD_C_ACCEPT:
+		/* The request can beat ESTABLISHED to the server. */
+		return to == AFSMBD_C_NEGOTIATE || to == AFSMBD_C_CONNECTED;
+	case AFSMBD_C_NEGOTIATE:
+		return to == AFSMBD_C_CONNECTED;
+	case AFSMBD_C_CONNECTED:
+		return to == AFSMBD_C_DRAINING;
+	default:
+		return false;
+	}
+}
+
 /* ---- Negotiate Request ---- */
 
 static int afsmbd_check_negotiate_req(const struct afsmbd_negotiate_req *req)
@@ -202,13 +231,12 @@ int afsmbd_decode_data_hdr(const void *buf, size_t len,
 	/* Without payload the offset means nothing (cifs/ksmbd ignore it). */
 	hdr->data_offset = dlen ? off : 0;
 
-	if (dlen) {
-		/* Payload must start after the padded header, 8-aligned. */
-		if (off < AFSMBD_DATA_HDR_LEN || (off & 7))
-			return -EBADMSG;
-		if ((u64)off + dlen > len)
-			return -EBADMSG;
-	}
+	/* 3.1.5.8 holds for every message, with or without payload. */
+	if ((off & 7) || (u64)off + dlen > len)
+		return -EBADMSG;
+	/* Payload must start after the padded header. */
+	if (dlen && off < AFSMBD_DATA_HDR_LEN)
+		return -EBADMSG;
 	if (hdr->credits_requested == 0)
 		return -EPROTO;
 	return 0;
@@ -521,7 +549,8 @@ int afsmbd_reasm_feed(struct afsmbd_reasm *r, u32 data_length,
 	 * mid-message, so their RemainingDataLength is ignored entirely.
 	 */
 	if (data_length == 0)
-		return AFSMBD_REASM_EMPTY;
+		return remaining_data_length > r->max_size ? -EMSGSIZE :
+							     AFSMBD_REASM_EMPTY;
 
 	if (!r->active) {
 		total = (u64)data_length + remaining_data_length;
@@ -544,6 +573,70 @@ int afsmbd_reasm_feed(struct afsmbd_reasm *r, u32 data_length,
 		return AFSMBD_REASM_MIDDLE;
 	r->active = false;
 	return AFSMBD_REASM_LAST;
+}
+
+/* ---- Receive chain ---- */
+
+static u32 afsmbd_rxchunk_hdr(const struct afsmbd_rxchunk *c)
+{
+	return c->pdu_len ? AFSMBD_FRAME_HDR_LEN : 0;
+}
+
+int afsmbd_rxchunk_init(struct afsmbd_rxchunk *c, int ev, u32 pdu_len,
+			u32 data_off, u32 data_len)
+{
+	if (!c || data_len == 0)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	switch (ev) {
+	case AFSMBD_REASM_SINGLE:
+	case AFSMBD_REASM_FIRST:
+		if (pdu_len < data_len || pdu_len > AFSMBD_FRAME_MAX_LEN)
+			return -EINVAL;
+		c->pdu_len = pdu_len;
+		break;
+	case AFSMBD_REASM_MIDDLE:
+	case AFSMBD_REASM_LAST:
+		break;
+	default:
+		return -EINVAL;
+	}
+	c->data_off = data_off;
+	c->data_len = data_len;
+	return 0;
+}
+
+u32 afsmbd_rxchunk_left(const struct afsmbd_rxchunk *c)
+{
+	return afsmbd_rxchunk_hdr(c) + c->data_len - c->consumed;
+}
+
+bool afsmbd_rxchunk_seg(const struct afsmbd_rxchunk *c, u32 skip,
+			struct afsmbd_rxseg *seg)
+{
+	u32 hdr = afsmbd_rxchunk_hdr(c), pos;
+
+	if (skip >= afsmbd_rxchunk_left(c))
+		return false;
+	pos = c->consumed + skip;
+	if (pos < hdr) {
+		seg->hdr = true;
+		seg->off = pos;
+		seg->len = hdr - pos;
+	} else {
+		seg->hdr = false;
+		seg->off = c->data_off + (pos - hdr);
+		seg->len = hdr + c->data_len - pos;
+	}
+	return true;
+}
+
+bool afsmbd_rxchunk_consume(struct afsmbd_rxchunk *c, u32 n)
+{
+	u32 left = afsmbd_rxchunk_left(c);
+
+	c->consumed += n < left ? n : left;
+	return c->consumed == afsmbd_rxchunk_hdr(c) + c->data_len;
 }
 
 /* ---- Credits ---- */
@@ -625,22 +718,13 @@ int afsmbd_credit_consume_recv(u32 *recv_credits)
 }
 
 int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
-			bool data, bool want_response)
+			bool want_response)
 {
 	if (!send_credits || !recv_credits)
 		return -EINVAL;
 	if (afsmbd_credit_take(send_credits, grant))
 		return -EAGAIN;
 	*recv_credits += grant;
-	/*
-	 * Out of credits after this data: ask the peer to answer now.  Not
-	 * for an empty message: when each end holds a single credit, an
-	 * answer that asked for an answer would keep both ends trading
-	 * empty messages for ever (KUnit two_peer_tiny_windows).  The peer
-	 * grants to an end it sees without credits anyway.
-	 */
-	if (*send_credits == 0 && data)
-		want_response = true;
 	return want_response ? AFSMBD_FLAG_RESPONSE_REQUESTED : 0;
 }
 
@@ -668,11 +752,16 @@ bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
 	return need_response || (grant && recv_credits <= goal / 2);
 }
 
-bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held,
-			  u32 unheld)
+bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held)
 {
-	return !grant && send_credits == 1 && held &&
-	       unheld < AFSMBD_UNHOLD_MAX;
+	return !grant && send_credits == 1 && held;
+}
+
+bool afsmbd_credit_compact(u16 grant, u32 send_credits, u32 held, u32 queued,
+			   u32 overflow)
+{
+	return !grant && send_credits == 1 && !held && queued &&
+	       overflow < AFSMBD_COPY_MAX;
 }
 
 u32 afsmbd_params_max_payload(const struct afsmbd_params *p)

@@ -38,6 +38,8 @@
 
 /* NTSTATUS a server returns when the version range excludes 0x0100 */
 #define AFSMBD_STATUS_NOT_SUPPORTED	0xC00000BBu
+/* ... and when it cannot allocate the connection's buffers */
+#define AFSMBD_STATUS_INSUFFICIENT_RESOURCES	0xC000009Au
 
 /* Data Transfer Flags [MS-SMBD] 2.2.3 */
 #define AFSMBD_FLAG_RESPONSE_REQUESTED	0x0001
@@ -178,8 +180,38 @@ struct afsmbd_params {
  */
 #define AFSMBD_CREDIT_GOAL_MIN	3
 
-/* Receives reposted past SO_RCVBUF between two reads: afsmbd_credit_unhold() */
-#define AFSMBD_UNHOLD_MAX	16
+/* Unread messages copied out of the ring at a time: afsmbd_credit_compact() */
+#define AFSMBD_COPY_MAX		16
+
+/*
+ * Connection phases.  The numbers are reported in smbdirect_info.state, so
+ * they only ever grow.  Every change goes through afsmbd_state_may_enter().
+ */
+enum afsmbd_cstate {
+	AFSMBD_C_IDLE = 0,	/* no RDMA activity yet (or listener) */
+	AFSMBD_C_RESOLVE_ADDR,
+	AFSMBD_C_RESOLVE_ROUTE,
+	AFSMBD_C_CONNECT,	/* client: rdma_connect issued */
+	AFSMBD_C_ACCEPT,	/* server: rdma_accept issued */
+	AFSMBD_C_NEGOTIATE,	/* RDMA up, SMB-Direct negotiate running */
+	AFSMBD_C_CONNECTED,
+	AFSMBD_C_FAILED,	/* torn down or being torn down; err is final */
+	AFSMBD_C_DRAINING,	/* peer closed: delivering what it sent first */
+};
+
+/**
+ * afsmbd_state_may_enter() - is a phase change allowed?
+ * @from: current phase
+ * @to: requested phase
+ *
+ * Setup moves forward only; any phase may fail; a connected one may drain
+ * after the peer's disconnect, then fail (EOF).  Nothing leaves FAILED, so
+ * a late event cannot bring a torn-down connection back.  The one way back
+ * is RESOLVE_ADDR to IDLE, for a connect() that could not start.
+ *
+ * Return: true if @to may follow @from.
+ */
+bool afsmbd_state_may_enter(enum afsmbd_cstate from, enum afsmbd_cstate to);
 
 /* ---- Message codecs ---- */
 
@@ -267,12 +299,13 @@ int afsmbd_encode_data_hdr(const struct afsmbd_data_hdr *hdr,
  *
  * Applies [MS-SMBD] 3.1.5.8 except the MaxFragmentedSize rule, which
  * afsmbd_reasm_feed() enforces. Liberal where Linux peers are: 20-byte
- * messages without padding are accepted, DataOffset is ignored when
- * DataLength is 0, unknown Flags bits are ignored (dropped from @hdr).
+ * messages without padding are accepted and unknown Flags bits are ignored
+ * (dropped from @hdr).  DataOffset is checked with or without payload; @hdr
+ * reports it as 0 when DataLength is 0.
  *
- * Return: 0; -EBADMSG if @len < 20, or with payload DataOffset < 24, not
- * 8-aligned, or DataOffset + DataLength > @len; -EPROTO if CreditsRequested
- * is 0.
+ * Return: 0; -EBADMSG if @len < 20, DataOffset is not 8-aligned or
+ * DataOffset + DataLength > @len, or with payload DataOffset < 24;
+ * -EPROTO if CreditsRequested is 0.
  */
 int afsmbd_decode_data_hdr(const void *buf, size_t len,
 			   struct afsmbd_data_hdr *hdr);
@@ -494,17 +527,81 @@ void afsmbd_reasm_init(struct afsmbd_reasm *r, u32 max_size);
  * @remaining_data_length: its RemainingDataLength
  *
  * A message without payload is reported as EMPTY and leaves @r untouched,
- * even between fragments and whatever its RemainingDataLength (Linux peers
- * send such credit messages with 0). After SINGLE or FIRST, @r->total is
+ * even between fragments (Linux peers send such credit messages with
+ * RemainingDataLength 0 mid-message). After SINGLE or FIRST, @r->total is
  * the full message length. On error @r is unchanged.
  *
- * Return: an enum afsmbd_reasm_event; -EMSGSIZE if a new message's
- * DataLength + RemainingDataLength exceeds @r->max_size; -EPROTO if a
+ * Return: an enum afsmbd_reasm_event; -EMSGSIZE if DataLength +
+ * RemainingDataLength exceeds @r->max_size (for an empty message too,
+ * [MS-SMBD] 3.1.5.8), or a new message's does; -EPROTO if a
  * continuation's RemainingDataLength is not the previous one minus its
  * DataLength.
  */
 int afsmbd_reasm_feed(struct afsmbd_reasm *r, u32 data_length,
 		      u32 remaining_data_length);
+
+/* ---- Receive chain (the reader's view of queued receive buffers) ---- */
+
+/*
+ * A received fragment waiting for the reader.  Received messages stay in
+ * their receive buffers until read; the reader sees them as the Direct-TCP
+ * stream, a fragment that starts a PDU contributing the PDU's 4-byte header
+ * before its payload.  Pure bookkeeping: the buffer itself is the caller's.
+ */
+struct afsmbd_rxchunk {
+	u32 pdu_len;		/* PDU length if this fragment starts one, else 0 */
+	u32 data_off;		/* payload offset in the receive buffer */
+	u32 data_len;		/* payload length */
+	u32 consumed;		/* bytes already read, header first */
+};
+
+/* One contiguous run to copy for the reader. */
+struct afsmbd_rxseg {
+	bool hdr;		/* from the 4-byte header, else the buffer */
+	u32 off;		/* offset in the header or the receive buffer */
+	u32 len;
+};
+
+/**
+ * afsmbd_rxchunk_init() - describe a fragment just received
+ * @c: chunk
+ * @ev: afsmbd_reasm_feed()'s result for it (SINGLE, FIRST, MIDDLE, LAST)
+ * @pdu_len: the PDU's total length (afsmbd_reasm.total) for SINGLE/FIRST
+ * @data_off: DataOffset of the decoded message
+ * @data_len: DataLength (non-zero)
+ *
+ * Return: 0, or -EINVAL for an event without payload or bad lengths.
+ */
+int afsmbd_rxchunk_init(struct afsmbd_rxchunk *c, int ev, u32 pdu_len,
+			u32 data_off, u32 data_len);
+
+/**
+ * afsmbd_rxchunk_left() - bytes of the chunk not yet read
+ * @c: chunk
+ *
+ * Return: header bytes (if it starts a PDU) plus payload, minus consumed.
+ */
+u32 afsmbd_rxchunk_left(const struct afsmbd_rxchunk *c);
+
+/**
+ * afsmbd_rxchunk_seg() - the next run to copy
+ * @c: chunk
+ * @skip: unread bytes to skip first (MSG_PEEK past earlier data)
+ * @seg: result; a header run never crosses into the payload
+ *
+ * Return: true with @seg filled, false if nothing is left after @skip.
+ */
+bool afsmbd_rxchunk_seg(const struct afsmbd_rxchunk *c, u32 skip,
+			struct afsmbd_rxseg *seg);
+
+/**
+ * afsmbd_rxchunk_consume() - the reader took bytes
+ * @c: chunk
+ * @n: bytes read, at most afsmbd_rxchunk_left()
+ *
+ * Return: true once the chunk is fully read (its buffer may be reused).
+ */
+bool afsmbd_rxchunk_consume(struct afsmbd_rxchunk *c, u32 n);
 
 /* ---- Credits ---- */
 
@@ -566,17 +663,17 @@ int afsmbd_credit_add_grant(u32 *send_credits, u16 granted, u32 max);
  * @send_credits: our send credits; one is spent
  * @recv_credits: credits the peer holds; increased by @grant
  * @grant: CreditsGranted the message carries (from afsmbd_credit_grant())
- * @data: the message carries data (it is not an empty message)
  * @want_response: the caller wants RESPONSE_REQUESTED (keepalive)
  *
- * Applies afsmbd_credit_take(), last-credit rule included. A data message
- * that spends our last credit also asks the peer to answer at once.
+ * Applies afsmbd_credit_take(), last-credit rule included.  Flags stay 0
+ * unless a keepalive asks for a response ([MS-SMBD] 3.1.5.1): a peer grants
+ * to an end without credits on its own (3.1.5.9).
  *
  * Return: the Flags field for the message (>= 0), -EAGAIN if it may not
  * be sent (nothing changed), -EINVAL for NULL counters.
  */
 int afsmbd_credit_spend(u32 *send_credits, u32 *recv_credits, u16 grant,
-			bool data, bool want_response);
+			bool want_response);
 
 /**
  * afsmbd_credit_recv() - account a Data Transfer message received
@@ -613,20 +710,35 @@ bool afsmbd_credit_want_empty(u16 grant, u32 recv_credits,
  * afsmbd_credit_unhold() - must a held receive be reposted to send now?
  * @grant: what afsmbd_credit_grant() allows now
  * @send_credits: our send credits
- * @held: receives held back because unread data passed SO_RCVBUF
- * @unheld: receives already reposted this way since the reader last read
+ * @held: free receives held back because unread data passed SO_RCVBUF
  *
  * Our last credit can only go with a grant.  If every spare receive is
  * held, a reader that answers before it drains and a peer out of credits
- * would wait on each other for ever; reposting one receive past the
- * limit breaks that.  Ends that both write and never read would trade
- * messages past the limit for ever, so at most AFSMBD_UNHOLD_MAX go
- * between two reads.
+ * would wait on each other for ever; reposting one receive past SO_RCVBUF
+ * breaks that.  Unread data stays bounded by the ring (credits = buffers).
  *
  * Return: true if one held receive should be reposted first.
  */
-bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held,
-			  u32 unheld);
+bool afsmbd_credit_unhold(u16 grant, u32 send_credits, u32 held);
+
+/**
+ * afsmbd_credit_compact() - must unread data leave the ring to send now?
+ * @grant: what afsmbd_credit_grant() allows now
+ * @send_credits: our send credits
+ * @held: free receives held back (afsmbd_credit_unhold() comes first)
+ * @queued: receive buffers holding unread data
+ * @overflow: unread messages already copied out of the ring
+ *
+ * Received messages stay in their buffers until read, so a reader that
+ * answers before it drains can have every receive full while its last
+ * credit needs a grant: then one unread message is copied out (outside
+ * completion context) and its buffer reposted.  At most AFSMBD_COPY_MAX
+ * are out at a time, which bounds unread data at the ring plus that many.
+ *
+ * Return: true if one queued message should be copied out.
+ */
+bool afsmbd_credit_compact(u16 grant, u32 send_credits, u32 held, u32 queued,
+			   u32 overflow);
 
 /**
  * afsmbd_params_max_payload() - payload one message may carry

@@ -45,4 +45,10 @@ static inline void afsmbd_custom_sockopt(struct socket *sock)
 }
 #endif
 
+/* The memory cgroup a socket charges (an accessor from 7.x on). */
+static inline struct mem_cgroup *afsmbd_sk_memcg(const struct sock *sk)
+{
+	return sk->sk_memcg;
+}
+
 #endif /* AFSMBD_COMPAT_H */

@@ -13,10 +13,16 @@
  *   conn->lock (spin, _bh)   state shared with completion handlers
  * A child's conn->lock and its listener's conn.lock never nest.
  *
+ * Phases: afsmbd_set_state() is the only writer of conn->state and refuses
+ * to leave FAILED, so a late CM event or completion cannot revive a
+ * connection that teardown has taken apart.
+ *
  * Lifetime: the socket owns the connection.  A cm_id holds a reference on
  * its socket from creation to rdma_destroy_id(); a queued teardown work
- * holds one too.  Buffers are unmapped at teardown but freed only when the
- * socket is destructed, so no socket call can see freed memory.
+ * holds one too.  Timers and the setup work are armed only under conn->lock
+ * before teardown is queued, and teardown cancels them first, so none runs
+ * after it.  Buffers are unmapped at teardown and freed under lock_sock,
+ * except receive buffers still holding unread data (see xfer.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -71,9 +77,9 @@ MODULE_PARM_DESC(ack_timeout, "QP local ACK timeout exponent, 4.096us << n (18, 
 
 #define AFSMBD_RESOLVE_MS	5000
 #define AFSMBD_RD_ATOM_MAX	16
-#define AFSMBD_TX_POOL		64
 
 static void afsmbd_teardown_work(struct work_struct *work);
+static void afsmbd_setup_work(struct work_struct *work);
 
 static void afsmbd_neg_timeout(struct work_struct *work)
 {
@@ -81,9 +87,52 @@ static void afsmbd_neg_timeout(struct work_struct *work)
 						struct afsmbd_conn, neg_work);
 
 	spin_lock_bh(&conn->lock);
-	if (conn->state != AFSMBD_C_CONNECTED)
+	if (conn->state != AFSMBD_C_CONNECTED &&
+	    conn->state != AFSMBD_C_DRAINING)
 		afsmbd_conn_fail_locked(conn, -ETIMEDOUT);
 	spin_unlock_bh(&conn->lock);
+}
+
+/**
+ * afsmbd_set_state() - change the connection phase; conn->lock held
+ * @conn: connection
+ * @st: new phase
+ *
+ * The one writer of conn->state.  Nothing leaves FAILED: losing that race
+ * is normal and refused quietly; any other refused change is a bug.
+ *
+ * Return: true if the phase changed.
+ */
+bool afsmbd_set_state(struct afsmbd_conn *conn, enum afsmbd_cstate st)
+{
+	lockdep_assert_held(&conn->lock);
+	if (!afsmbd_state_may_enter(conn->state, st)) {
+		WARN_ON_ONCE(conn->state != AFSMBD_C_FAILED);
+		return false;
+	}
+	WRITE_ONCE(conn->state, st);
+	return true;
+}
+
+/**
+ * afsmbd_arm() - (re)start one of the connection's timers; conn->lock held
+ * @conn: connection
+ * @dw: conn->neg_work or conn->ka_work
+ * @delay: jiffies
+ *
+ * Refused once teardown is queued: teardown cancels the timers before it
+ * drops the references that keep the socket alive.
+ *
+ * Return: true if armed.
+ */
+bool afsmbd_arm(struct afsmbd_conn *conn, struct delayed_work *dw,
+		unsigned long delay)
+{
+	lockdep_assert_held(&conn->lock);
+	if (conn->teardown_queued)
+		return false;
+	mod_delayed_work(afsmbd_wq, dw, delay);
+	return true;
 }
 
 /**
@@ -102,6 +151,8 @@ void afsmbd_conn_init(struct afsmbd_conn *conn)
 	INIT_DELAYED_WORK(&conn->neg_work, afsmbd_neg_timeout);
 	INIT_DELAYED_WORK(&conn->ka_work, afsmbd_keepalive_work);
 	INIT_WORK(&conn->teardown_work, afsmbd_teardown_work);
+	INIT_WORK(&conn->setup_work, afsmbd_setup_work);
+	INIT_WORK(&conn->compact_work, afsmbd_compact_work);
 	conn->keepalive_secs = READ_ONCE(afsmbd_keepalive_secs);
 	conn->connect_timeout = clamp_val(READ_ONCE(afsmbd_connect_timeout),
 					  1, AFSMBD_MAX_TIMEOUT);
@@ -134,7 +185,8 @@ void afsmbd_conn_init(struct afsmbd_conn *conn)
  * The new set of limits must pass the checks the negotiate applies, so a
  * bad value fails here rather than at connect time.
  *
- * Return: 0, -EINVAL for a value out of range, -ENOPROTOOPT for an unknown
+ * Return: 0, -EINVAL for a value out of range, -EPERM for buffers above
+ * max_socket_memory without CAP_NET_ADMIN, -ENOPROTOOPT for an unknown
  * option.
  */
 int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val)
@@ -181,6 +233,11 @@ int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val)
 	}
 	if (afsmbd_limits_check(&l))
 		return -EINVAL;
+	/* Pinned memory is a shared resource: big rings need privilege. */
+	if (afsmbd_limits_memory(&l) > READ_ONCE(afsmbd_max_socket_memory) &&
+	    afsmbd_limits_memory(&l) > afsmbd_limits_memory(&conn->limits) &&
+	    !capable(CAP_NET_ADMIN))
+		return -EPERM;
 	/* A listener's children copy the limits from the CM handler. */
 	spin_lock_bh(&conn->lock);
 	conn->limits = l;
@@ -230,6 +287,19 @@ int afsmbd_conn_get_limit(struct afsmbd_conn *conn, int optname, u32 *val)
 
 /* ---- failure and teardown ---- */
 
+/* Queue the one teardown, holding the socket for it.  conn->lock held. */
+static void afsmbd_queue_teardown(struct afsmbd_conn *conn)
+{
+	struct sock *sk = afsmbd_conn_sk(conn);
+
+	if (conn->teardown_queued)
+		return;
+	conn->teardown_queued = true;
+	sock_hold(sk);
+	if (!queue_work(afsmbd_wq, &conn->teardown_work))
+		sock_put(sk);
+}
+
 /**
  * afsmbd_conn_fail_locked() - fail the connection, conn->lock held
  * @conn: connection
@@ -243,17 +313,14 @@ void afsmbd_conn_fail_locked(struct afsmbd_conn *conn, int err)
 {
 	struct sock *sk = afsmbd_conn_sk(conn);
 
-	if (conn->state == AFSMBD_C_FAILED)
+	if (!afsmbd_set_state(conn, AFSMBD_C_FAILED))
 		return;
-	WRITE_ONCE(conn->state, AFSMBD_C_FAILED);
 	conn->err = err;
 	if (err)
 		WRITE_ONCE(sk->sk_err, -err);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
-	sock_hold(sk);
-	if (!queue_work(afsmbd_wq, &conn->teardown_work))
-		sock_put(sk);
+	afsmbd_queue_teardown(conn);
 	sk->sk_state_change(sk);
 	if (err)
 		sk_error_report(sk);
@@ -268,6 +335,27 @@ void afsmbd_conn_fail(struct afsmbd_conn *conn, int err)
 {
 	spin_lock_bh(&conn->lock);
 	afsmbd_conn_fail_locked(conn, err);
+	spin_unlock_bh(&conn->lock);
+}
+
+/*
+ * The peer disconnected.  After negotiate that is its close: stop sending,
+ * but keep delivering what it sent before; teardown drains the QP and only
+ * then fails the connection with 0, which the reader sees as EOF.
+ */
+static void afsmbd_conn_peer_closed(struct afsmbd_conn *conn)
+{
+	struct sock *sk = afsmbd_conn_sk(conn);
+
+	spin_lock_bh(&conn->lock);
+	if (conn->state == AFSMBD_C_CONNECTED &&
+	    afsmbd_set_state(conn, AFSMBD_C_DRAINING)) {
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		afsmbd_queue_teardown(conn);
+		sk->sk_state_change(sk);
+	} else {
+		afsmbd_conn_fail_locked(conn, -ECONNRESET);
+	}
 	spin_unlock_bh(&conn->lock);
 }
 
@@ -329,7 +417,8 @@ void afsmbd_conn_free_res(struct afsmbd_conn *conn)
 
 /*
  * The single teardown path: disconnect, drain, destroy verbs objects and
- * the cm_id.  Runs once per failed connection in process context.
+ * the cm_id.  Runs once per failed (or draining) connection in process
+ * context.
  */
 static void afsmbd_teardown_work(struct work_struct *work)
 {
@@ -339,8 +428,11 @@ static void afsmbd_teardown_work(struct work_struct *work)
 	struct rdma_cm_id *id = NULL;
 	bool first = false, disconnect = false;
 
+	/* None can be armed again: teardown_queued is set. */
 	cancel_delayed_work_sync(&conn->neg_work);
 	cancel_delayed_work_sync(&conn->ka_work);
+	cancel_work_sync(&conn->setup_work);
+	cancel_work_sync(&conn->compact_work);
 
 	mutex_lock(&conn->mutex);
 	if (!conn->torn_down) {
@@ -360,15 +452,28 @@ static void afsmbd_teardown_work(struct work_struct *work)
 	if (first) {
 		if (disconnect)
 			rdma_disconnect(id);
-		/* Flushes every posted WR; their handlers see FAILED. */
+		/*
+		 * Every completion before the drain's markers is handled when
+		 * this returns: a draining connection has queued all the peer
+		 * sent, so EOF can follow.
+		 */
 		if (conn->qp)
 			ib_drain_qp(conn->qp);
+		/*
+		 * Drained, so the completion handler is done with reasm: a
+		 * peer that closed inside a PDU cut the stream (ECONNRESET
+		 * after the partial bytes, not a clean EOF).
+		 */
+		afsmbd_conn_fail(conn, conn->reasm.active ? -ECONNRESET : 0);
 		afsmbd_conn_free_res(conn);
 		mutex_lock(&conn->mutex);
 		conn->id = NULL;
 		mutex_unlock(&conn->mutex);
 	}
 
+	lock_sock(sk);
+	afsmbd_xfer_free_idle(conn);
+	release_sock(sk);
 	afsmbd_child_unlink(conn);
 	sk->sk_state_change(sk);
 	if (id) {
@@ -384,7 +489,11 @@ static void afsmbd_teardown_work(struct work_struct *work)
  */
 void afsmbd_conn_destruct(struct afsmbd_conn *conn)
 {
-	afsmbd_stream_purge(conn);
+	/* Teardown cancelled them already; a socket never torn down has none. */
+	cancel_delayed_work_sync(&conn->neg_work);
+	cancel_delayed_work_sync(&conn->ka_work);
+	cancel_work_sync(&conn->setup_work);
+	cancel_work_sync(&conn->compact_work);
 	afsmbd_xfer_free(conn);
 	if (conn->parent)
 		sock_put(conn->parent);
@@ -420,10 +529,12 @@ static void afsmbd_cache_device(struct afsmbd_conn *conn)
 }
 
 /**
- * afsmbd_conn_setup() - PD, CQ, QP and buffers for conn->id
+ * afsmbd_conn_setup() - PD, CQ, QP and the negotiate buffers for conn->id
  * @conn: connection whose cm_id has a device, conn->mutex held
  *
- * Every receive is posted on return.
+ * The CQ and QP are sized for the full ring, but only the negotiate
+ * receive is allocated and posted here; the ring follows a valid negotiate
+ * message (afsmbd_setup_work()).
  *
  * Return: 0 or a negative errno (nothing left allocated).
  */
@@ -436,10 +547,9 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 
 	afsmbd_cache_device(conn);
 	conn->nr_rx = conn->limits.recv_credit_max;
-	conn->nr_tx = min_t(u32, AFSMBD_TX_POOL,
-			    conn->limits.send_credit_target + 2);
-	/* One more of each for ib_drain_qp()'s marker WRs. */
-	if (conn->nr_rx + 1 > max_wr || conn->nr_tx + 1 > max_wr)
+	conn->nr_tx = afsmbd_tx_pool(&conn->limits);
+	/* One more of each for the negotiate and ib_drain_qp()'s markers. */
+	if (conn->nr_rx + 2 > max_wr || conn->nr_tx + 2 > max_wr)
 		return -ENOMEM;
 
 	conn->pd = ib_alloc_pd(dev, 0);
@@ -449,11 +559,10 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 		return err;
 	}
 	/*
-	 * Workqueue polling: receive handling allocates reassembly buffers
-	 * of up to MaxFragmentedSize, which must not be atomic, and keeps
-	 * softirq time bounded with many connections.
+	 * Workqueue polling keeps softirq time bounded with many
+	 * connections; the handlers themselves never sleep or allocate.
 	 */
-	conn->cq = ib_alloc_cq(dev, conn, conn->nr_rx + conn->nr_tx + 2, 0,
+	conn->cq = ib_alloc_cq(dev, conn, conn->nr_rx + conn->nr_tx + 4, 0,
 			       IB_POLL_WORKQUEUE);
 	if (IS_ERR(conn->cq)) {
 		err = PTR_ERR(conn->cq);
@@ -465,8 +574,8 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 	qpa.qp_context = conn;
 	qpa.send_cq = conn->cq;
 	qpa.recv_cq = conn->cq;
-	qpa.cap.max_send_wr = conn->nr_tx + 1;
-	qpa.cap.max_recv_wr = conn->nr_rx + 1;
+	qpa.cap.max_send_wr = conn->nr_tx + 2;
+	qpa.cap.max_recv_wr = conn->nr_rx + 2;
 	qpa.cap.max_send_sge = 1;
 	qpa.cap.max_recv_sge = 1;
 	qpa.sq_sig_type = IB_SIGNAL_REQ_WR;
@@ -476,11 +585,11 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 		goto fail;
 	conn->qp = conn->id->qp;
 
-	err = afsmbd_xfer_alloc(conn);
+	err = afsmbd_neg_alloc(conn);
 	if (err)
 		goto fail;
 	spin_lock_bh(&conn->lock);
-	err = afsmbd_post_all_recvs(conn);
+	err = afsmbd_post_recv(conn, &conn->neg_rx);
 	spin_unlock_bh(&conn->lock);
 	if (err)
 		goto fail;
@@ -534,19 +643,19 @@ void afsmbd_cache_addrs(struct afsmbd_conn *conn)
 static void afsmbd_send_negotiate_req(struct afsmbd_conn *conn)
 {
 	struct afsmbd_negotiate_req req;
-	struct afsmbd_tx *tx;
+	struct afsmbd_tx *tx = &conn->neg_tx;
 	int len;
 
 	spin_lock_bh(&conn->lock);
-	tx = afsmbd_tx_get(conn);
-	if (!tx || afsmbd_build_negotiate_req(&conn->limits, &req)) {
-		afsmbd_conn_fail_locked(conn, -ENOMEM);
+	if (conn->state != AFSMBD_C_NEGOTIATE)
+		goto out;
+	if (afsmbd_build_negotiate_req(&conn->limits, &req)) {
+		afsmbd_conn_fail_locked(conn, -EINVAL);
 		goto out;
 	}
 	len = afsmbd_encode_negotiate_req(&req, tx->buf,
 					  conn->limits.max_send_size);
 	if (len < 0) {
-		afsmbd_tx_put(conn, tx);
 		afsmbd_conn_fail_locked(conn, -EPROTO);
 		goto out;
 	}
@@ -557,129 +666,175 @@ out:
 }
 
 /* Connected: set up the data phase.  conn->lock held. */
-static void afsmbd_enter_connected(struct afsmbd_conn *conn,
+static bool afsmbd_enter_connected(struct afsmbd_conn *conn,
 				   const struct afsmbd_params *p)
 {
 	struct sock *sk = afsmbd_conn_sk(conn);
 
+	/* Before the phase changes: sendmsg and the receive path use these. */
 	conn->params = *p;
 	conn->recv_credit_target = p->recv_credit_target;
-	/* Before the state flips: sendmsg and the receive path use these. */
 	afsmbd_reasm_init(&conn->reasm, p->max_fragmented_recv_size);
 	afsmbd_frame_init(&conn->fp, p->max_fragmented_send_size);
-	WRITE_ONCE(conn->state, AFSMBD_C_CONNECTED);
+	if (!afsmbd_set_state(conn, AFSMBD_C_CONNECTED))
+		return false;
 	WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
 	afsmbd_xfer_connected(conn);
+	return true;
 }
 
-static void afsmbd_client_negotiate(struct afsmbd_conn *conn,
-				    struct afsmbd_rx *rx, u32 len)
-{
-	struct sock *sk = afsmbd_conn_sk(conn);
-	struct afsmbd_negotiate_resp resp;
-	struct afsmbd_params p;
-	int err;
-
-	err = afsmbd_decode_negotiate_resp(rx->buf, len, &resp);
-	if (!err)
-		err = afsmbd_negotiate_client(&conn->limits, &resp, &p);
-	if (err) {
-		pr_debug("negotiate response refused: %d (status %#x)\n", err,
-			 len >= AFSMBD_NEGOTIATE_RESP_LEN ? resp.status : 0);
-		/* A failure status is the server's right, not a violation. */
-		if (err == -ECONNREFUSED)
-			afsmbd_conn_fail(conn, err);
-		else
-			afsmbd_violation(conn, "invalid negotiate response");
-		return;
-	}
-
-	spin_lock_bh(&conn->lock);
-	if (conn->state == AFSMBD_C_NEGOTIATE) {
-		afsmbd_post_recv(conn, rx);
-		conn->send_credits = p.initial_send_credits;
-		conn->recv_credits = 0;
-		/* Our first message (data or empty) grants the server credits. */
-		afsmbd_enter_connected(conn, &p);
-	}
-	spin_unlock_bh(&conn->lock);
-	cancel_delayed_work(&conn->neg_work);
-	sk->sk_state_change(sk);
-	sk->sk_write_space(sk);
-}
-
-static void afsmbd_server_negotiate(struct afsmbd_conn *conn,
-				    struct afsmbd_rx *rx, u32 len)
+/*
+ * A server answers with a failure status, then drops the connection once
+ * it is sent ([MS-SMBD] 3.1.5.3).  conn->lock held.
+ */
+static void afsmbd_refuse_negotiate(struct afsmbd_conn *conn, u32 status)
 {
 	struct afsmbd_negotiate_resp resp;
-	struct afsmbd_negotiate_req req;
-	struct afsmbd_params p;
-	struct afsmbd_tx *tx;
-	bool ready = false;
-	u16 granted;
-	int err, n;
+	struct afsmbd_tx *tx = &conn->neg_tx;
+	int n;
 
-	err = afsmbd_decode_negotiate_req(rx->buf, len, &req);
-	if (!err)
-		err = afsmbd_negotiate_server(&conn->limits, &req, &p);
-
-	spin_lock_bh(&conn->lock);
-	if (conn->state != AFSMBD_C_ACCEPT &&
-	    conn->state != AFSMBD_C_NEGOTIATE)
-		goto out;
-	afsmbd_post_recv(conn, rx);
-	tx = afsmbd_tx_get(conn);
-	if (!tx) {
-		afsmbd_conn_fail_locked(conn, -ENOMEM);
-		goto out;
-	}
-	if (err == -EOPNOTSUPP) {
-		/* Tell the client why, then drop the connection. */
-		afsmbd_build_negotiate_fail(AFSMBD_STATUS_NOT_SUPPORTED, &resp);
-		tx->fail_after = true;
-	} else if (err) {
-		afsmbd_tx_put(conn, tx);
-		afsmbd_violation_locked(conn, "invalid negotiate request");
-		goto out;
-	} else {
-		/* Every posted receive is free; grant what the client asked. */
-		granted = min_t(u32, p.initial_recv_credits, conn->rx_posted);
-		afsmbd_build_negotiate_resp(&p, granted, &resp);
-		conn->recv_credits = granted;
-		conn->send_credits = 0;
-		afsmbd_enter_connected(conn, &p);
-		ready = true;
-	}
+	afsmbd_build_negotiate_fail(status, &resp);
 	n = afsmbd_encode_negotiate_resp(&resp, tx->buf,
 					 conn->limits.max_send_size);
 	if (n < 0) {
-		afsmbd_tx_put(conn, tx);
 		afsmbd_conn_fail_locked(conn, -EPROTO);
-		goto out;
+		return;
 	}
 	tx->len = n;
+	tx->fail_after = true;
 	afsmbd_post_raw(conn, tx);
-out:
-	spin_unlock_bh(&conn->lock);
-	if (ready) {
-		cancel_delayed_work(&conn->neg_work);
-		afsmbd_child_ready(conn);
+}
+
+/* Decoded in the completion handler; the rings come from a worker. */
+static void afsmbd_negotiate_ok(struct afsmbd_conn *conn,
+				const struct afsmbd_params *p)
+{
+	spin_lock_bh(&conn->lock);
+	if (!conn->teardown_queued && (conn->state == AFSMBD_C_NEGOTIATE ||
+				       conn->state == AFSMBD_C_ACCEPT)) {
+		conn->neg = *p;
+		queue_work(afsmbd_wq, &conn->setup_work);
 	}
+	spin_unlock_bh(&conn->lock);
 }
 
 /**
  * afsmbd_negotiate_recv() - handle a message received during negotiate
  * @conn: connection
- * @rx: receive buffer holding it; reposted here
- * @len: its length
+ * @rx: the negotiate receive buffer (not reposted)
+ * @len: message length
+ *
+ * Completion context: decodes and validates only.
  */
 void afsmbd_negotiate_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 			   u32 len)
 {
+	struct afsmbd_params p;
+	int err;
+
+	if (conn->server) {
+		struct afsmbd_negotiate_req req;
+
+		err = afsmbd_decode_negotiate_req(rx->buf, len, &req);
+		if (!err)
+			err = afsmbd_negotiate_server(&conn->limits, &req, &p);
+		if (err == -EOPNOTSUPP) {
+			/* Tell the client why, then drop the connection. */
+			spin_lock_bh(&conn->lock);
+			if (conn->state == AFSMBD_C_ACCEPT ||
+			    conn->state == AFSMBD_C_NEGOTIATE)
+				afsmbd_refuse_negotiate(conn, AFSMBD_STATUS_NOT_SUPPORTED);
+			spin_unlock_bh(&conn->lock);
+			return;
+		}
+		if (err) {
+			afsmbd_violation(conn, "invalid negotiate request");
+			return;
+		}
+	} else {
+		struct afsmbd_negotiate_resp resp;
+
+		err = afsmbd_decode_negotiate_resp(rx->buf, len, &resp);
+		if (!err)
+			err = afsmbd_negotiate_client(&conn->limits, &resp, &p);
+		if (err) {
+			pr_debug("negotiate response refused: %d\n", err);
+			/* A failure status is the server's right. */
+			if (err == -ECONNREFUSED)
+				afsmbd_conn_fail(conn, err);
+			else
+				afsmbd_violation(conn,
+						 "invalid negotiate response");
+			return;
+		}
+	}
+	afsmbd_negotiate_ok(conn, &p);
+}
+
+/*
+ * After a valid negotiate message: allocate, charge and post the rings,
+ * then answer (server) or grant the first credits (client).
+ */
+static void afsmbd_setup_work(struct work_struct *work)
+{
+	struct afsmbd_conn *conn = container_of(work, struct afsmbd_conn,
+						setup_work);
+	struct sock *sk = afsmbd_conn_sk(conn);
+	struct afsmbd_negotiate_resp resp;
+	struct afsmbd_params p = conn->neg;
+	bool up = false;
+	int err, n;
+	u16 granted;
+
+	err = afsmbd_xfer_alloc(conn, &p);
+
+	spin_lock_bh(&conn->lock);
+	if (conn->state != AFSMBD_C_NEGOTIATE &&
+	    conn->state != AFSMBD_C_ACCEPT)
+		goto out;	/* failed meanwhile; buffers go with teardown */
+	if (err) {
+		u32 st = AFSMBD_STATUS_INSUFFICIENT_RESOURCES;
+
+		if (conn->server)
+			afsmbd_refuse_negotiate(conn, st);
+		else
+			afsmbd_conn_fail_locked(conn, err);
+		goto out;
+	}
+	if (afsmbd_post_all_recvs(conn))
+		goto out;
+	if (conn->server) {
+		/* Every posted receive is free; grant what the client asked. */
+		granted = min_t(u32, p.initial_recv_credits, conn->rx_posted);
+		afsmbd_build_negotiate_resp(&p, granted, &resp);
+		n = afsmbd_encode_negotiate_resp(&resp, conn->neg_tx.buf,
+						 conn->limits.max_send_size);
+		if (n < 0) {
+			afsmbd_conn_fail_locked(conn, -EPROTO);
+			goto out;
+		}
+		conn->neg_tx.len = n;
+		conn->recv_credits = granted;
+		conn->send_credits = 0;
+		/* Connected first: the client may answer at once. */
+		up = afsmbd_enter_connected(conn, &p);
+		if (up)
+			afsmbd_post_raw(conn, &conn->neg_tx);
+	} else {
+		conn->send_credits = p.initial_send_credits;
+		conn->recv_credits = 0;
+		/* Our first message (data or empty) grants the server. */
+		up = afsmbd_enter_connected(conn, &p);
+	}
+out:
+	spin_unlock_bh(&conn->lock);
+	if (!up)
+		return;
+	cancel_delayed_work(&conn->neg_work);
+	sk->sk_state_change(sk);
+	sk->sk_write_space(sk);
 	if (conn->server)
-		afsmbd_server_negotiate(conn, rx, len);
-	else
-		afsmbd_client_negotiate(conn, rx, len);
+		afsmbd_child_ready(conn);
 }
 
 /* ---- RDMA CM ---- */
@@ -688,6 +843,7 @@ static int afsmbd_client_route_resolved(struct afsmbd_conn *conn)
 {
 	struct rdma_conn_param param = {};
 	__be32 ird_ord[2];
+	bool ok;
 	int err;
 
 	err = afsmbd_conn_setup(conn);
@@ -709,8 +865,10 @@ static int afsmbd_client_route_resolved(struct afsmbd_conn *conn)
 	if (err)
 		return err;
 	spin_lock_bh(&conn->lock);
-	WRITE_ONCE(conn->state, AFSMBD_C_CONNECT);
+	ok = afsmbd_set_state(conn, AFSMBD_C_CONNECT);
 	spin_unlock_bh(&conn->lock);
+	if (!ok)
+		return 0;	/* failed meanwhile: teardown is on its way */
 	err = rdma_connect_locked(conn->id, &param);
 	if (!err)
 		conn->rdma_connected = true;
@@ -742,19 +900,19 @@ static void afsmbd_cm_established(struct afsmbd_conn *conn)
 	spin_lock_bh(&conn->lock);
 	st = conn->state;
 	if (st == AFSMBD_C_CONNECT || st == AFSMBD_C_ACCEPT)
-		WRITE_ONCE(conn->state, AFSMBD_C_NEGOTIATE);
+		afsmbd_set_state(conn, AFSMBD_C_NEGOTIATE);
+	else if (st != AFSMBD_C_CONNECTED && st != AFSMBD_C_DRAINING)
+		/* Server: the request may already have been handled. */
+		afsmbd_conn_fail_locked(conn, -EPROTO);
 	spin_unlock_bh(&conn->lock);
 	if (st == AFSMBD_C_CONNECT)
 		afsmbd_send_negotiate_req(conn);
-	else if (st != AFSMBD_C_ACCEPT && st != AFSMBD_C_CONNECTED &&
-		 st != AFSMBD_C_FAILED)
-		afsmbd_conn_fail(conn, -EPROTO);
-	/* Server: the request may already have been handled. */
 }
 
 static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 {
 	struct afsmbd_conn *conn = id->context;
+	bool ok;
 	int err;
 
 	if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST)
@@ -778,7 +936,11 @@ static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 		if (conn->default_port && afsmbd_is_iwarp(id))
 			afsmbd_set_port(&id->route.addr.dst_addr,
 					AFSMBD_PORT_IWARP);
-		WRITE_ONCE(conn->state, AFSMBD_C_RESOLVE_ROUTE);
+		spin_lock_bh(&conn->lock);
+		ok = afsmbd_set_state(conn, AFSMBD_C_RESOLVE_ROUTE);
+		spin_unlock_bh(&conn->lock);
+		if (!ok)
+			break;
 		err = rdma_resolve_route(id, AFSMBD_RESOLVE_MS);
 		if (err)
 			afsmbd_conn_fail(conn, err);
@@ -829,8 +991,7 @@ static int afsmbd_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 		/* After negotiate it is the peer closing: EOF, not an error. */
-		afsmbd_conn_fail(conn, READ_ONCE(conn->state) ==
-				 AFSMBD_C_CONNECTED ? 0 : -ECONNRESET);
+		afsmbd_conn_peer_closed(conn);
 		break;
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		afsmbd_conn_fail(conn, -ENETDOWN);
@@ -899,6 +1060,7 @@ int afsmbd_conn_bind(struct sock *sk, struct sockaddr *addr)
 	}
 	mutex_lock(&conn->mutex);
 	conn->id = id;
+	conn->torn_down = false;	/* a listener shut down listens again */
 	mutex_unlock(&conn->mutex);
 	afsmbd_cache_addrs(conn);
 	return 0;
@@ -926,6 +1088,9 @@ int afsmbd_conn_listen(struct sock *sk, int backlog)
 	if (err)
 		return err;
 	afsmbd_cache_addrs(conn);
+	spin_lock_bh(&conn->lock);
+	afsmbd_sk(sk)->closing = false;
+	spin_unlock_bh(&conn->lock);
 	WRITE_ONCE(sk->sk_state, TCP_LISTEN);
 	return 0;
 }
@@ -944,6 +1109,7 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr)
 	struct afsmbd_sock *ss = afsmbd_sk(sk);
 	struct afsmbd_conn *conn = &ss->conn;
 	struct rdma_cm_id *id;
+	bool ok;
 	int err;
 
 	mutex_lock(&conn->mutex);
@@ -956,15 +1122,26 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr)
 		}
 		conn->id = id;
 	}
-	WRITE_ONCE(conn->state, AFSMBD_C_RESOLVE_ADDR);
+	spin_lock_bh(&conn->lock);
+	ok = afsmbd_set_state(conn, AFSMBD_C_RESOLVE_ADDR);
+	spin_unlock_bh(&conn->lock);
+	if (!ok) {
+		mutex_unlock(&conn->mutex);
+		return -ECONNABORTED;
+	}
 	WRITE_ONCE(sk->sk_state, TCP_SYN_SENT);
 	err = rdma_resolve_addr(id, ss->is_bound ?
 				(struct sockaddr *)&ss->bound : NULL,
 				addr, AFSMBD_RESOLVE_MS);
-	if (err) {
-		/* Nothing started: back to a fresh socket. */
+	spin_lock_bh(&conn->lock);
+	/* Nothing started: back to a fresh socket (unless failed meanwhile). */
+	if (err && afsmbd_set_state(conn, AFSMBD_C_IDLE))
 		conn->id = NULL;
-		WRITE_ONCE(conn->state, AFSMBD_C_IDLE);
+	else if (!err)
+		afsmbd_arm(conn, &conn->neg_work,
+			   READ_ONCE(conn->connect_timeout) * HZ);
+	spin_unlock_bh(&conn->lock);
+	if (err && !conn->id) {
 		WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 		mutex_unlock(&conn->mutex);
 		afsmbd_destroy_id(sk, id);
@@ -972,9 +1149,7 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr)
 		return err;
 	}
 	mutex_unlock(&conn->mutex);
-	queue_delayed_work(system_wq, &conn->neg_work,
-			   READ_ONCE(conn->connect_timeout) * HZ);
-	return 0;
+	return err;
 }
 
 /**

@@ -31,8 +31,7 @@ void afsmbd_child_unlink(struct afsmbd_conn *conn)
 	lss = afsmbd_sk(lsk);
 	spin_lock_bh(&lss->conn.lock);
 	/* Children on the accept queue stay: accept() returns them at EOF. */
-	if (!list_empty(&conn->child) && conn->state != AFSMBD_C_CONNECTED &&
-	    !conn->queued) {
+	if (!list_empty(&conn->child) && !conn->queued) {
 		list_del_init(&conn->child);
 		sk_acceptq_removed(lsk);
 		removed = true;
@@ -71,8 +70,9 @@ void afsmbd_child_ready(struct afsmbd_conn *conn)
  * @ev: event other than CONNECT_REQUEST
  *
  * Only the removal of the device the listener is bound to matters: the
- * socket reports ENETDOWN and the id goes back to the CM, since
- * rdma_destroy_id() may not be called from its own handler.
+ * listener fails for good (every accept() then reports ENETDOWN) and the
+ * id goes back to the CM, since rdma_destroy_id() may not be called from
+ * its own handler.
  *
  * Return: 1 to have the CM destroy the id, else 0.
  */
@@ -88,6 +88,10 @@ int afsmbd_cm_listener_event(struct afsmbd_conn *conn,
 	conn->id = NULL;
 	conn->torn_down = true;
 	mutex_unlock(&conn->mutex);
+	spin_lock_bh(&conn->lock);
+	if (afsmbd_set_state(conn, AFSMBD_C_FAILED))
+		conn->err = -ENETDOWN;
+	spin_unlock_bh(&conn->lock);
 	WRITE_ONCE(lsk->sk_err, ENETDOWN);
 	sk_error_report(lsk);
 	lsk->sk_state_change(lsk);
@@ -129,6 +133,9 @@ static struct sock *afsmbd_child_alloc(struct sock *lsk)
  * @id: the new cm_id
  * @ev: the request, with the peer's connection parameters
  *
+ * The child pins only its negotiate buffers until the peer's negotiate
+ * request proves valid (afsmbd_setup_work()).
+ *
  * Return: 0, or non-zero to make the CM reject and destroy @id.
  */
 int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
@@ -138,13 +145,15 @@ int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
 	struct afsmbd_sock *lss = afsmbd_sk(lsk);
 	struct rdma_conn_param param = {};
 	struct afsmbd_conn *conn;
+	bool owned = true;
 	__be32 ird_ord[2];
 	struct sock *sk;
 	u8 ini, resp;
 	int err;
 
 	spin_lock_bh(&lconn->lock);
-	if (lss->closing || sk_acceptq_is_full(lsk)) {
+	if (lss->closing || lconn->state == AFSMBD_C_FAILED ||
+	    sk_acceptq_is_full(lsk)) {
 		spin_unlock_bh(&lconn->lock);
 		return -ECONNREFUSED;
 	}
@@ -153,8 +162,10 @@ int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
 
 	sk = afsmbd_child_alloc(lsk);
 	if (!sk) {
-		err = -ENOMEM;
-		goto unreserve;
+		spin_lock_bh(&lconn->lock);
+		sk_acceptq_removed(lsk);
+		spin_unlock_bh(&lconn->lock);
+		return -ENOMEM;
 	}
 	conn = &afsmbd_sk(sk)->conn;
 	conn->id = id;
@@ -163,7 +174,7 @@ int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
 	mutex_lock(&conn->mutex);
 	err = afsmbd_conn_setup(conn);
 	if (err)
-		goto free;
+		goto fail;
 	afsmbd_cache_addrs(conn);
 
 	afsmbd_rd_atom(conn, &ini, &resp);
@@ -189,49 +200,78 @@ int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,
 	param.rnr_retry_count = 0;
 	err = rdma_set_ack_timeout(id, min(afsmbd_ack_timeout, 31U));
 	if (err)
-		goto free_res;
+		goto fail;
 
-	WRITE_ONCE(conn->state, AFSMBD_C_ACCEPT);
+	spin_lock_bh(&conn->lock);
+	afsmbd_set_state(conn, AFSMBD_C_ACCEPT);
+	spin_unlock_bh(&conn->lock);
 	WRITE_ONCE(sk->sk_state, TCP_SYN_RECV);
 	spin_lock_bh(&lconn->lock);
 	if (lss->closing) {
 		spin_unlock_bh(&lconn->lock);
 		err = -ECONNREFUSED;
-		goto free_res;
+		goto fail;
 	}
-	/* The list now owns sk_alloc()'s reference. */
+	/* The list now owns sk_alloc()'s reference and the backlog slot. */
 	list_add_tail(&conn->child, &lss->pending);
 	spin_unlock_bh(&lconn->lock);
 
 	err = rdma_accept(id, &param);
 	if (err) {
+		/* Unless listener close took the child, reference and all. */
 		spin_lock_bh(&lconn->lock);
+		owned = !list_empty(&conn->child);
 		list_del_init(&conn->child);
 		spin_unlock_bh(&lconn->lock);
-		goto free_res;
+		goto fail;
 	}
 	conn->rdma_connected = true;
 	sock_hold(sk);		/* the cm_id's reference */
+	spin_lock_bh(&conn->lock);
+	afsmbd_arm(conn, &conn->neg_work,
+		   READ_ONCE(conn->connect_timeout) * HZ);
+	spin_unlock_bh(&conn->lock);
 	mutex_unlock(&conn->mutex);
-	queue_delayed_work(system_wq, &conn->neg_work,
-			   READ_ONCE(conn->connect_timeout) * HZ);
 	return 0;
 
-free_res:
+fail:
 	/* Still inside the CM handler: the CM destroys the id for us. */
 	afsmbd_conn_free_res(conn);
-free:
 	conn->id = NULL;
 	conn->torn_down = true;
-	WRITE_ONCE(conn->state, AFSMBD_C_FAILED);
+	spin_lock_bh(&conn->lock);
+	afsmbd_set_state(conn, AFSMBD_C_FAILED);
+	spin_unlock_bh(&conn->lock);
 	mutex_unlock(&conn->mutex);
-	sock_set_flag(sk, SOCK_DEAD);
-	sock_put(sk);
-unreserve:
-	spin_lock_bh(&lconn->lock);
-	sk_acceptq_removed(lsk);
-	spin_unlock_bh(&lconn->lock);
+	if (owned) {
+		spin_lock_bh(&lconn->lock);
+		sk_acceptq_removed(lsk);
+		spin_unlock_bh(&lconn->lock);
+		sock_set_flag(sk, SOCK_DEAD);
+		sock_put(sk);
+	}
 	return err;
+}
+
+/**
+ * afsmbd_children_memory() - buffer bytes a listener's children pin
+ * @lsk: listening socket
+ *
+ * Return: the sum over children not yet accepted.
+ */
+size_t afsmbd_children_memory(struct sock *lsk)
+{
+	struct afsmbd_sock *lss = afsmbd_sk(lsk);
+	struct afsmbd_conn *conn;
+	size_t sum = 0;
+
+	spin_lock_bh(&lss->conn.lock);
+	list_for_each_entry(conn, &lss->pending, child)
+		sum += READ_ONCE(conn->buffer_bytes);
+	list_for_each_entry(conn, &lss->acceptq, child)
+		sum += READ_ONCE(conn->buffer_bytes);
+	spin_unlock_bh(&lss->conn.lock);
+	return sum;
 }
 
 /**
@@ -259,13 +299,16 @@ struct sock *afsmbd_conn_accept(struct sock *lsk)
 /**
  * afsmbd_listener_close() - stop listening and abort every child
  * @lsk: listening socket, lock_sock held
+ *
+ * Children are taken off the lists one at a time under the listener's
+ * lock: a child failing on its own meanwhile unlinks itself through the
+ * same lock (afsmbd_child_unlink()), so each is dropped exactly once.
  */
 void afsmbd_listener_close(struct sock *lsk)
 {
 	struct afsmbd_sock *lss = afsmbd_sk(lsk);
-	struct afsmbd_conn *conn, *tmp;
+	struct afsmbd_conn *conn;
 	struct rdma_cm_id *id;
-	LIST_HEAD(children);
 
 	mutex_lock(&lss->conn.mutex);
 	id = lss->conn.id;
@@ -280,19 +323,29 @@ void afsmbd_listener_close(struct sock *lsk)
 
 	spin_lock_bh(&lss->conn.lock);
 	lss->closing = true;
-	list_splice_init(&lss->pending, &children);
-	list_splice_init(&lss->acceptq, &children);
 	spin_unlock_bh(&lss->conn.lock);
+	for (;;) {
+		struct sock *sk;
 
-	list_for_each_entry_safe(conn, tmp, &children, child) {
-		struct sock *sk = afsmbd_conn_sk(conn);
-
-		list_del_init(&conn->child);
-		sk_acceptq_removed(lsk);
+		spin_lock_bh(&lss->conn.lock);
+		conn = list_first_entry_or_null(&lss->pending,
+						struct afsmbd_conn, child);
+		if (!conn)
+			conn = list_first_entry_or_null(&lss->acceptq,
+							struct afsmbd_conn,
+							child);
+		if (conn) {
+			list_del_init(&conn->child);
+			sk_acceptq_removed(lsk);
+		}
+		spin_unlock_bh(&lss->conn.lock);
+		if (!conn)
+			break;
+		sk = afsmbd_conn_sk(conn);
 		sock_set_flag(sk, SOCK_DEAD);
 		afsmbd_conn_fail(conn, -ECONNABORTED);
-		sock_put(sk);
+		sock_put(sk);	/* the list's reference */
 	}
 	WRITE_ONCE(lsk->sk_state, TCP_CLOSE);
+	lsk->sk_state_change(lsk);
 }
-

@@ -250,6 +250,11 @@ static int afsmbd_accept(struct socket *sock, struct socket *newsock,
 			err = -EINVAL;
 			break;
 		}
+		/* A listener whose device went away stays failed. */
+		if (READ_ONCE(ss->conn.state) == AFSMBD_C_FAILED) {
+			err = READ_ONCE(ss->conn.err) ? : -ENETDOWN;
+			break;
+		}
 		if (READ_ONCE(sk->sk_err)) {
 			err = sock_error(sk);
 			break;
@@ -265,6 +270,7 @@ static int afsmbd_accept(struct socket *sock, struct socket *newsock,
 		sk_wait_event(sk, &timeo,
 			      !list_empty_careful(&ss->acceptq) ||
 			      READ_ONCE(sk->sk_err) ||
+			      READ_ONCE(ss->conn.state) == AFSMBD_C_FAILED ||
 			      sk->sk_state != TCP_LISTEN, &wait);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
@@ -307,6 +313,8 @@ static __poll_t afsmbd_poll(struct file *file, struct socket *sock,
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
 		if (READ_ONCE(sk->sk_err))
 			mask |= EPOLLERR;
+		if (READ_ONCE(conn->state) == AFSMBD_C_FAILED)
+			mask |= EPOLLERR | EPOLLHUP;
 		if (!list_empty_careful(&ss->acceptq))
 			mask |= EPOLLIN | EPOLLRDNORM;
 		return mask;
@@ -374,7 +382,15 @@ static int afsmbd_shutdown(struct socket *sock, int how)
 	if (how & ~SHUTDOWN_MASK || !how)
 		return -EINVAL;
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN || conn->state == AFSMBD_C_IDLE) {
+	if (sk->sk_state == TCP_LISTEN) {
+		/* As TCP: stop listening, waking accept() (it gets EINVAL). */
+		if (how & RCV_SHUTDOWN) {
+			afsmbd_listener_close(sk);
+			sock->state = SS_UNCONNECTED;
+		}
+		goto out;
+	}
+	if (conn->state == AFSMBD_C_IDLE) {
 		err = -ENOTCONN;
 		goto out;
 	}
@@ -446,8 +462,10 @@ static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 			goto out;
 		}
 		WRITE_ONCE(conn->keepalive_secs, val);
-		if (val && READ_ONCE(conn->state) == AFSMBD_C_CONNECTED)
-			mod_delayed_work(system_wq, &conn->ka_work, val * HZ);
+		spin_lock_bh(&conn->lock);
+		if (val && conn->state == AFSMBD_C_CONNECTED)
+			afsmbd_arm(conn, &conn->ka_work, val * HZ);
+		spin_unlock_bh(&conn->lock);
 		goto out;
 	}
 	/* The limits go into the negotiate: fixed once it may have started. */
@@ -543,10 +561,13 @@ static void afsmbd_fill_info(struct afsmbd_conn *conn,
 	info->rx_credits_granted = st->rx_credits_granted;
 	info->keepalives = st->keepalives;
 	info->violations = st->violations;
+	info->buffer_bytes = conn->buffer_bytes;
 	spin_unlock_bh(&conn->lock);
 	/* A listener also reports its children that never got accepted. */
 	info->violations +=
 		atomic64_read(&afsmbd_sk(afsmbd_conn_sk(conn))->child_violations);
+	if (READ_ONCE(afsmbd_conn_sk(conn)->sk_state) == TCP_LISTEN)
+		info->buffer_bytes += afsmbd_children_memory(afsmbd_conn_sk(conn));
 }
 
 static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
@@ -599,8 +620,12 @@ static int afsmbd_sendmsg(struct socket *sock, struct msghdr *msg,
 	struct sock *sk = sock->sk;
 	int ret;
 
-	if (msg->msg_flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE |
-			       MSG_EOR | MSG_CMSG_COMPAT))
+	/*
+	 * As TCP: other flags are hints to a stream that copies anyway
+	 * (MSG_SPLICE_PAGES, 6.1's sendpage flags, MSG_ZEROCOPY without
+	 * SO_ZEROCOPY, MSG_WAITALL); only urgent data has no meaning here.
+	 */
+	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	lock_sock(sk);
 	ret = afsmbd_stream_sendmsg(sk, msg, len);
@@ -662,7 +687,11 @@ static int afsmbd_create(struct net *net, struct socket *sock, int protocol,
 	afsmbd_custom_sockopt(sock);
 	sock_init_data(sock, sk);
 	afsmbd_sock_init(sk);
-	sk->sk_protocol = IPPROTO_TCP;
+	/*
+	 * Never IPPROTO_TCP: BPF helpers and cgroup programs trust that
+	 * value and would treat this sock as a tcp_sock.
+	 */
+	sk->sk_protocol = 0;
 	return 0;
 }
 
@@ -676,6 +705,7 @@ int afsmbd_socket_init(void)
 	int err;
 
 	afsmbd_family_ops.family = afsmbd_family;
+	afsmbd_ring_init();
 
 	afsmbd_wq = alloc_workqueue("afsmbd", WQ_MEM_RECLAIM, 0);
 	if (!afsmbd_wq)

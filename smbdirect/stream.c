@@ -45,14 +45,6 @@ static int afsmbd_wait_tx(struct sock *sk, long *timeo)
 	return 0;
 }
 
-/* A bad header: it is consumed and dropped, nothing of its PDU is sent. */
-static int afsmbd_bad_header(struct afsmbd_conn *conn, int err)
-{
-	afsmbd_frame_init(&conn->fp, conn->params.max_fragmented_send_size);
-	/* A zero-length PDU carries nothing: accept and drop it. */
-	return err == -ENODATA ? 0 : err;
-}
-
 /**
  * afsmbd_stream_sendmsg() - write part of the Direct-TCP stream
  * @sk: socket, lock_sock held
@@ -61,11 +53,13 @@ static int afsmbd_bad_header(struct afsmbd_conn *conn, int err)
  *
  * Any split of the stream gives the same PDUs.  A full fragment (or a
  * PDU's end) is queued at once; a partial fragment waits for more bytes.
- * A header announcing a PDU above the peer's MaxFragmentedSize fails with
- * EMSGSIZE, a bad type byte with EPROTO: the four header bytes are dropped
- * and the stream continues with the next header, so the connection stays
- * usable.  If bytes before the bad header were taken by the same call,
- * the call returns their count and the next write reports the error.
+ * A call that fails takes nothing: a header is validated before its bytes
+ * are taken, and a bad one fails the call (type byte not 0: EPROTO; length
+ * 0, which SMB-Direct cannot carry: EINVAL; above the peer's
+ * MaxFragmentedSize: EMSGSIZE) with the stream still at that header.  If
+ * the call took bytes before the bad header it returns their count, and
+ * the next call fails on the header.  Header bytes taken by an earlier
+ * call stay taken.
  *
  * Return: bytes taken, or a negative errno.
  */
@@ -78,11 +72,6 @@ int afsmbd_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	long timeo;
 	int err = 0;
 
-	if (conn->tx_err_pending) {
-		err = conn->tx_err_pending;
-		conn->tx_err_pending = 0;
-		return err;
-	}
 	if (READ_ONCE(conn->state) < AFSMBD_C_CONNECTED &&
 	    !(READ_ONCE(sk->sk_err)))
 		return -ENOTCONN;
@@ -98,29 +87,24 @@ int afsmbd_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			break;
 		}
 		if (conn->fp.body_left == 0) {
+			struct afsmbd_frame_parser fp = conn->fp;
 			u8 hdr[AFSMBD_FRAME_HDR_LEN];
 
 			n = min_t(size_t, left,
-				  AFSMBD_FRAME_HDR_LEN - conn->fp.hdr_have);
+				  AFSMBD_FRAME_HDR_LEN - fp.hdr_have);
 			if (!copy_from_iter_full(hdr, n, &msg->msg_iter)) {
 				err = -EFAULT;
 				break;
 			}
-			err = afsmbd_frame_feed(&conn->fp, hdr, n, &res);
+			/* On a copy: a bad header leaves no trace. */
+			err = afsmbd_frame_feed(&fp, hdr, n, &res);
 			if (err) {
-				err = afsmbd_bad_header(conn, err);
-				if (!err) {
-					copied += n;
-					continue;
-				}
-				if (copied) {
-					/* Report it on the next write. */
-					conn->tx_err_pending = err;
-					copied += n;
-					err = 0;
-				}
+				iov_iter_revert(&msg->msg_iter, n);
+				if (err == -ENODATA)
+					err = -EINVAL;
 				break;
 			}
+			conn->fp = fp;
 			copied += n;
 			if (res.hdr_done)
 				conn->pdu_off = 0;
@@ -195,25 +179,58 @@ int afsmbd_stream_flush(struct sock *sk, long timeo)
 	return done ? 0 : -EAGAIN;
 }
 
-/* The message and offset where byte @skip of the unread data is. */
-static struct afsmbd_msg *afsmbd_find(struct afsmbd_conn *conn, size_t skip,
-				      u32 *off)
+/* The queued buffer holding unread byte @skip, and @skip within it. */
+static struct afsmbd_rx *afsmbd_find(struct afsmbd_conn *conn, size_t skip,
+				     u32 *off)
 {
-	struct afsmbd_msg *m, *found = NULL;
+	struct afsmbd_rx *rx, *found = NULL;
 
 	spin_lock_bh(&conn->lock);
-	list_for_each_entry(m, &conn->rx_queue, list) {
-		u32 avail = m->len - m->off;
+	list_for_each_entry(rx, &conn->rx_queue, list) {
+		u32 left = afsmbd_rxchunk_left(&rx->chunk);
 
-		if (skip < avail) {
-			found = m;
-			*off = m->off + skip;
+		if (skip < left) {
+			found = rx;
+			*off = skip;
 			break;
 		}
-		skip -= avail;
+		skip -= left;
 	}
 	spin_unlock_bh(&conn->lock);
 	return found;
+}
+
+/*
+ * Copy from a queued receive buffer, from its unread byte @skip, straight
+ * to the user: the one copy on the receive path.  Only the reader (under
+ * lock_sock) takes buffers off the queue, so no lock is needed.
+ * Returns bytes copied; *fault is set if the user buffer faulted.
+ */
+static size_t afsmbd_copy_rx(const struct afsmbd_rx *rx, u32 skip,
+			     struct msghdr *msg, size_t len, bool *fault)
+{
+	struct afsmbd_rxseg seg;
+	u8 hdr[AFSMBD_FRAME_HDR_LEN];
+	size_t done = 0, n, k;
+	const u8 *src;
+
+	while (done < len && afsmbd_rxchunk_seg(&rx->chunk, skip + done, &seg)) {
+		n = min_t(size_t, seg.len, len - done);
+		if (seg.hdr) {
+			afsmbd_frame_encode_hdr(rx->chunk.pdu_len, hdr,
+						sizeof(hdr));
+			src = hdr + seg.off;
+		} else {
+			src = (const u8 *)rx->buf + seg.off;
+		}
+		k = copy_to_iter(src, n, &msg->msg_iter);
+		done += k;
+		if (k != n) {
+			*fault = true;
+			break;
+		}
+	}
+	return done;
 }
 
 /**
@@ -223,8 +240,8 @@ static struct afsmbd_msg *afsmbd_find(struct afsmbd_conn *conn, size_t skip,
  * @len: its size
  * @flags: MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL
  *
- * Queued data is returned before EOF or an error.  Messages are removed
- * only here (under lock_sock), so they can be copied without conn->lock.
+ * Queued data is returned before EOF or an error; a peer's close is EOF
+ * only once everything it sent before has been queued (DRAINING).
  *
  * Return: bytes read, 0 at EOF, or a negative errno.
  */
@@ -233,7 +250,7 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 {
 	struct afsmbd_conn *conn = &afsmbd_sk(sk)->conn;
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	bool peek = flags & MSG_PEEK;
+	bool peek = flags & MSG_PEEK, fault = false;
 	size_t copied = 0;
 	long timeo;
 	int target, err = 0;
@@ -246,27 +263,21 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 
 	while (copied < len) {
-		struct afsmbd_msg *m;
-		u32 off, n;
+		struct afsmbd_rx *rx;
+		size_t n;
+		u32 off;
 
-		m = afsmbd_find(conn, peek ? copied : 0, &off);
-		if (m) {
-			n = min_t(size_t, len - copied, m->len - off);
-			if (copy_to_iter(m->data + off, n, &msg->msg_iter) != n) {
-				err = -EFAULT;
+		rx = afsmbd_find(conn, peek ? copied : 0, &off);
+		if (rx) {
+			n = afsmbd_copy_rx(rx, off, msg, len - copied, &fault);
+			copied += n;
+			if (!peek && n)
+				afsmbd_rx_consume(conn, rx, n);
+			if (fault) {
+				if (!copied)
+					err = -EFAULT;
 				break;
 			}
-			copied += n;
-			if (peek)
-				continue;
-			m->off += n;
-			if (m->off == m->len) {
-				spin_lock_bh(&conn->lock);
-				list_del(&m->list);
-				spin_unlock_bh(&conn->lock);
-				kvfree(m);
-			}
-			afsmbd_rx_release(conn, n);
 			continue;
 		}
 		if (copied >= target)
@@ -295,20 +306,8 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			      READ_ONCE(conn->state) == AFSMBD_C_FAILED, &wait);
 		remove_wait_queue(sk_sleep(sk), &wait);
 	}
+	/* After teardown the ring lives only as long as unread data. */
+	if (conn->rings_dead && conn->rx && list_empty_careful(&conn->rx_queue))
+		afsmbd_xfer_free_idle(conn);
 	return copied ? copied : err;
-}
-
-/**
- * afsmbd_stream_purge() - free unread messages (socket destruct time)
- * @conn: connection
- */
-void afsmbd_stream_purge(struct afsmbd_conn *conn)
-{
-	struct afsmbd_msg *m, *tmp;
-
-	list_for_each_entry_safe(m, tmp, &conn->rx_queue, list) {
-		list_del(&m->list);
-		kvfree(m);
-	}
-	conn->rx_queued = 0;
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Message transfer: receive buffers and their reposting, the send pool,
- * credits ([MS-SMBD] 3.1.5) through the codec helpers, reassembly of
- * received messages, empty credit-granting messages and keepalive.
+ * Message transfer: the receive ring and its reposting, the send pool,
+ * credits ([MS-SMBD] 3.1.5) through the codec helpers, the receive chain
+ * the reader consumes, empty credit-granting messages and keepalive.
  *
- * Completion handlers run from the CQ's workqueue (see conn.c); they take
- * conn->lock with _bh so the code stays correct with softirq polling too.
+ * Completion handlers run from the CQ's workqueue (see conn.c); they never
+ * allocate or sleep, and take conn->lock with _bh so the code stays correct
+ * with softirq polling too.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -15,121 +16,186 @@
 #include "af_smbdirect.h"
 
 static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc);
+static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc);
+static u16 afsmbd_grant_now(struct afsmbd_conn *conn);
+
 static bool afsmbd_wc_timed_out(enum ib_wc_status st)
 {
 	return st == IB_WC_RETRY_EXC_ERR || st == IB_WC_RNR_RETRY_EXC_ERR;
 }
 
-static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc);
+/* ---- buffers ---- */
+
+static void afsmbd_rx_init(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
+			   const struct afsmbd_bufs *b, u32 i, u32 size)
+{
+	rx->conn = conn;
+	rx->cqe.done = afsmbd_recv_done;
+	INIT_LIST_HEAD(&rx->list);
+	rx->buf = afsmbd_bufs_get(b, i, &rx->dma);
+	rx->size = size;
+}
+
+static void afsmbd_tx_init(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
+			   const struct afsmbd_bufs *b, u32 i)
+{
+	tx->conn = conn;
+	tx->cqe.done = afsmbd_send_done;
+	INIT_LIST_HEAD(&tx->list);
+	tx->buf = afsmbd_bufs_get(b, i, &tx->dma);
+}
 
 /**
- * afsmbd_xfer_alloc() - allocate and DMA-map receive and send buffers
- * @conn: connection with PD and QP
+ * afsmbd_neg_alloc() - the two buffers the negotiate exchange needs
+ * @conn: connection with a PD, before the peer has said anything
  *
- * Return: 0 or -ENOMEM; partial allocations are undone by
- * afsmbd_xfer_unmap() and afsmbd_xfer_free().
+ * Only these are pinned until a valid negotiate message arrives: a peer
+ * that connects and stays silent costs two buffers, not a ring.
+ *
+ * Return: 0, -ENOBUFS or -ENOMEM.
  */
-int afsmbd_xfer_alloc(struct afsmbd_conn *conn)
+int afsmbd_neg_alloc(struct afsmbd_conn *conn)
+{
+	u32 size = max(conn->limits.max_recv_size, conn->limits.max_send_size);
+	int err;
+
+	err = afsmbd_bufs_alloc(conn, &conn->neg_bufs, conn->pd->device, 2,
+				size, DMA_BIDIRECTIONAL);
+	if (err)
+		return err;
+	afsmbd_rx_init(conn, &conn->neg_rx, &conn->neg_bufs, 0,
+		       conn->limits.max_recv_size);
+	afsmbd_tx_init(conn, &conn->neg_tx, &conn->neg_bufs, 1);
+	return 0;
+}
+
+/**
+ * afsmbd_xfer_alloc() - the receive ring and send pool, after negotiate
+ * @conn: connection whose peer sent a valid negotiate message
+ * @p: the parameters it produced (buffer sizes)
+ *
+ * Runs in the setup worker, never in a completion handler.  Partial
+ * allocations are undone by afsmbd_xfer_free().
+ *
+ * Return: 0, -ENOBUFS or -ENOMEM.
+ */
+int afsmbd_xfer_alloc(struct afsmbd_conn *conn, const struct afsmbd_params *p)
 {
 	struct ib_device *dev = conn->pd->device;
+	int err;
 	u32 i;
 
 	conn->rx = kcalloc(conn->nr_rx, sizeof(*conn->rx), GFP_KERNEL);
 	conn->tx = kcalloc(conn->nr_tx, sizeof(*conn->tx), GFP_KERNEL);
 	if (!conn->rx || !conn->tx)
 		return -ENOMEM;
-
-	for (i = 0; i < conn->nr_rx; i++) {
-		struct afsmbd_rx *rx = &conn->rx[i];
-
-		rx->conn = conn;
-		rx->cqe.done = afsmbd_recv_done;
-		INIT_LIST_HEAD(&rx->list);
-		rx->buf = kmalloc(conn->limits.max_recv_size, GFP_KERNEL);
-		if (!rx->buf)
-			return -ENOMEM;
-		rx->dma = ib_dma_map_single(dev, rx->buf,
-					    conn->limits.max_recv_size,
-					    DMA_FROM_DEVICE);
-		if (ib_dma_mapping_error(dev, rx->dma)) {
-			rx->dma = 0;
-			return -ENOMEM;
-		}
-	}
+	err = afsmbd_bufs_alloc(conn, &conn->rx_bufs, dev, conn->nr_rx,
+				p->max_recv_size, DMA_FROM_DEVICE);
+	if (!err)
+		err = afsmbd_bufs_alloc(conn, &conn->tx_bufs, dev, conn->nr_tx,
+					p->max_send_size, DMA_TO_DEVICE);
+	if (err)
+		return err;
+	for (i = 0; i < conn->nr_rx; i++)
+		afsmbd_rx_init(conn, &conn->rx[i], &conn->rx_bufs, i,
+			       p->max_recv_size);
+	spin_lock_bh(&conn->lock);
 	for (i = 0; i < conn->nr_tx; i++) {
-		struct afsmbd_tx *tx = &conn->tx[i];
-
-		tx->conn = conn;
-		tx->cqe.done = afsmbd_send_done;
-		tx->buf = kmalloc(conn->limits.max_send_size, GFP_KERNEL);
-		if (!tx->buf)
-			return -ENOMEM;
-		tx->dma = ib_dma_map_single(dev, tx->buf,
-					    conn->limits.max_send_size,
-					    DMA_TO_DEVICE);
-		if (ib_dma_mapping_error(dev, tx->dma)) {
-			tx->dma = 0;
-			return -ENOMEM;
-		}
-		list_add_tail(&tx->list, &conn->tx_free);
+		afsmbd_tx_init(conn, &conn->tx[i], &conn->tx_bufs, i);
+		list_add_tail(&conn->tx[i].list, &conn->tx_free);
 		conn->nr_tx_free++;
 	}
+	spin_unlock_bh(&conn->lock);
 	return 0;
 }
 
 /**
  * afsmbd_xfer_unmap() - undo the DMA mappings (QP already destroyed)
- * @conn: connection whose PD is still allocated
+ * @conn: connection
  */
 void afsmbd_xfer_unmap(struct afsmbd_conn *conn)
 {
-	struct ib_device *dev;
-	u32 i;
+	afsmbd_bufs_unmap(&conn->neg_bufs);
+	afsmbd_bufs_unmap(&conn->rx_bufs);
+	afsmbd_bufs_unmap(&conn->tx_bufs);
+}
 
-	if (!conn->pd)
-		return;
-	dev = conn->pd->device;
-	for (i = 0; conn->rx && i < conn->nr_rx; i++) {
-		if (conn->rx[i].dma)
-			ib_dma_unmap_single(dev, conn->rx[i].dma,
-					    conn->limits.max_recv_size,
-					    DMA_FROM_DEVICE);
-		conn->rx[i].dma = 0;
-	}
-	for (i = 0; conn->tx && i < conn->nr_tx; i++) {
-		if (conn->tx[i].dma)
-			ib_dma_unmap_single(dev, conn->tx[i].dma,
-					    conn->limits.max_send_size,
-					    DMA_TO_DEVICE);
-		conn->tx[i].dma = 0;
-	}
+static void afsmbd_free_tx(struct afsmbd_conn *conn)
+{
+	spin_lock_bh(&conn->lock);
+	INIT_LIST_HEAD(&conn->tx_free);
+	INIT_LIST_HEAD(&conn->tx_pending);
+	conn->nr_tx_free = 0;
+	conn->tx_pending_bytes = 0;
+	spin_unlock_bh(&conn->lock);
+	conn->tx_cur = NULL;
+	afsmbd_bufs_free(conn, &conn->tx_bufs);
+	afsmbd_bufs_free(conn, &conn->neg_bufs);
+	kfree(conn->tx);
+	conn->tx = NULL;
+}
+
+static void afsmbd_overflow_free(struct afsmbd_conn *conn,
+				 struct afsmbd_rx *ov)
+{
+	afsmbd_mem_uncharge(conn, ov->size);
+	kfree(ov);
+}
+
+static void afsmbd_free_rx(struct afsmbd_conn *conn)
+{
+	struct afsmbd_rx *rx, *tmp;
+	LIST_HEAD(gone);
+
+	spin_lock_bh(&conn->lock);
+	list_for_each_entry_safe(rx, tmp, &conn->rx_queue, list)
+		if (rx->overflow)
+			list_move(&rx->list, &gone);
+	INIT_LIST_HEAD(&conn->rx_hold);
+	INIT_LIST_HEAD(&conn->rx_queue);
+	WRITE_ONCE(conn->rx_queued, 0);
+	conn->rx_inring = 0;
+	conn->rx_overflow = 0;
+	spin_unlock_bh(&conn->lock);
+	list_for_each_entry_safe(rx, tmp, &gone, list)
+		afsmbd_overflow_free(conn, rx);
+	afsmbd_bufs_free(conn, &conn->rx_bufs);
+	kfree(conn->rx);
+	conn->rx = NULL;
 }
 
 /**
- * afsmbd_xfer_free() - free the buffers (socket destruct time)
- * @conn: connection, unmapped
+ * afsmbd_xfer_free_idle() - free what a torn-down connection no longer uses
+ * @conn: connection after teardown, lock_sock held
+ *
+ * The send side goes at once.  Receive buffers still holding unread data
+ * stay readable; the ring goes with the last unread byte (or at destruct).
+ */
+void afsmbd_xfer_free_idle(struct afsmbd_conn *conn)
+{
+	conn->rings_dead = true;
+	if (conn->tx || conn->tx_bufs.charged || conn->neg_bufs.charged)
+		afsmbd_free_tx(conn);
+	if ((conn->rx || conn->rx_bufs.charged) &&
+	    list_empty_careful(&conn->rx_queue))
+		afsmbd_free_rx(conn);
+}
+
+/**
+ * afsmbd_xfer_free() - free every buffer (socket destruct time)
+ * @conn: connection, torn down or never connected
  */
 void afsmbd_xfer_free(struct afsmbd_conn *conn)
 {
-	u32 i;
-
-	for (i = 0; conn->rx && i < conn->nr_rx; i++)
-		kfree(conn->rx[i].buf);
-	for (i = 0; conn->tx && i < conn->nr_tx; i++)
-		kfree(conn->tx[i].buf);
-	kfree(conn->rx);
-	kfree(conn->tx);
-	conn->rx = NULL;
-	conn->tx = NULL;
-	kvfree(conn->rx_msg);
-	conn->rx_msg = NULL;
+	afsmbd_free_tx(conn);
+	afsmbd_free_rx(conn);
 }
 
 /* ---- receives ---- */
 
 /**
  * afsmbd_post_recv() - post one receive buffer; conn->lock held
- * @conn: connection
+ * @conn: connection with a live QP
  * @rx: buffer not currently posted
  *
  * Return: 0, or the verbs error after failing the connection.
@@ -138,7 +204,7 @@ int afsmbd_post_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx)
 {
 	struct ib_sge sge = {
 		.addr = rx->dma,
-		.length = conn->limits.max_recv_size,
+		.length = rx->size,
 		.lkey = conn->pd->local_dma_lkey,
 	};
 	struct ib_recv_wr wr = {
@@ -149,8 +215,7 @@ int afsmbd_post_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx)
 	int err;
 
 	lockdep_assert_held(&conn->lock);
-	ib_dma_sync_single_for_device(conn->pd->device, rx->dma,
-				      conn->limits.max_recv_size,
+	ib_dma_sync_single_for_device(conn->pd->device, rx->dma, rx->size,
 				      DMA_FROM_DEVICE);
 	err = ib_post_recv(conn->qp, &wr, NULL);
 	if (err) {
@@ -162,10 +227,10 @@ int afsmbd_post_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx)
 }
 
 /**
- * afsmbd_post_all_recvs() - post every receive buffer; conn->lock held
- * @conn: connection before RDMA connect/accept
+ * afsmbd_post_all_recvs() - post the whole receive ring; conn->lock held
+ * @conn: connection whose ring was just allocated
  *
- * Return: 0 or a verbs error.
+ * Return: 0 or a verbs error (the connection is then failed).
  */
 int afsmbd_post_all_recvs(struct afsmbd_conn *conn)
 {
@@ -195,113 +260,170 @@ static void afsmbd_repost_held(struct afsmbd_conn *conn)
 	}
 }
 
-/**
- * afsmbd_rx_release() - the reader consumed bytes of queued messages
- * @conn: connection
- * @bytes: bytes consumed
- *
- * Freed room lets held receives be reposted, which the next message (or
- * an empty one) grants back to the peer.
+/*
+ * A receive buffer is free again: post it, or hold it while unread data
+ * is past SO_RCVBUF (the credit loop then stops the peer).  Once draining
+ * or torn down nothing is posted any more.  conn->lock held.
  */
-void afsmbd_rx_release(struct afsmbd_conn *conn, u32 bytes)
+static void afsmbd_rx_recycle(struct afsmbd_conn *conn, struct afsmbd_rx *rx)
 {
+	struct sock *sk = afsmbd_conn_sk(conn);
+
+	if (conn->state != AFSMBD_C_CONNECTED)
+		return;
+	if (conn->rx_queued > (u32)READ_ONCE(sk->sk_rcvbuf))
+		list_add_tail(&rx->list, &conn->rx_hold);
+	else
+		afsmbd_post_recv(conn, rx);
+}
+
+/**
+ * afsmbd_rx_consume() - the reader took bytes of a queued receive
+ * @conn: connection
+ * @rx: the first buffer on rx_queue
+ * @bytes: bytes read from it
+ *
+ * A buffer read to its end is reposted, which the next message (or an
+ * empty one) grants back to the peer.
+ */
+void afsmbd_rx_consume(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
+		       u32 bytes)
+{
+	struct afsmbd_rx *gone = NULL;
+
 	spin_lock_bh(&conn->lock);
-	conn->rx_queued -= bytes;
-	conn->rx_unheld = 0;	/* the reader is not stuck */
+	WRITE_ONCE(conn->rx_queued, conn->rx_queued - bytes);
+	if (afsmbd_rxchunk_consume(&rx->chunk, bytes)) {
+		list_del_init(&rx->list);
+		if (rx->overflow) {
+			conn->rx_overflow--;
+			gone = rx;
+		} else {
+			conn->rx_inring--;
+			afsmbd_rx_recycle(conn, rx);
+		}
+	}
 	if (conn->state == AFSMBD_C_CONNECTED) {
 		afsmbd_repost_held(conn);
 		afsmbd_kick(conn);
 	}
 	spin_unlock_bh(&conn->lock);
+	if (gone)
+		afsmbd_overflow_free(conn, gone);
+}
+
+/**
+ * afsmbd_compact_work() - copy one unread message out of the ring
+ * @work: the connection's compact_work
+ *
+ * See afsmbd_credit_compact(): our last credit needs a grant and every
+ * receive buffer holds unread data.  The newest unread message moves to a
+ * copy charged like the ring, its buffer is reposted and the kick grants
+ * it.  lock_sock keeps the reader, which copies from queued buffers
+ * without conn->lock, away meanwhile.
+ */
+void afsmbd_compact_work(struct work_struct *work)
+{
+	struct afsmbd_conn *conn = container_of(work, struct afsmbd_conn,
+						compact_work);
+	struct sock *sk = afsmbd_conn_sk(conn);
+	struct afsmbd_rx *rx = NULL, *it, *ov;
+	struct mem_cgroup *old;
+	u32 len;
+
+	lock_sock(sk);
+	spin_lock_bh(&conn->lock);
+	/* Still stuck?  The reader may have freed a buffer meanwhile. */
+	if (conn->state == AFSMBD_C_CONNECTED &&
+	    !list_empty(&conn->tx_pending) &&
+	    afsmbd_credit_compact(afsmbd_grant_now(conn), conn->send_credits,
+				  !list_empty(&conn->rx_hold), conn->rx_inring,
+				  conn->rx_overflow))
+		list_for_each_entry_reverse(it, &conn->rx_queue, list)
+			if (!it->overflow) {
+				rx = it;
+				break;
+			}
+	spin_unlock_bh(&conn->lock);
+	if (!rx)
+		goto out;
+	/* Completions never touch a queued buffer; the reader is locked out. */
+	len = rx->chunk.data_len;
+	old = set_active_memcg(afsmbd_memcg(conn));
+	ov = kmalloc(sizeof(*ov) + len, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	if (!ov)
+		goto out;
+	if (afsmbd_mem_charge(conn, len)) {
+		kfree(ov);
+		goto out;
+	}
+	*ov = *rx;
+	ov->overflow = true;
+	ov->buf = ov + 1;
+	ov->size = len;
+	ov->chunk.data_off = 0;
+	memcpy(ov->buf, (u8 *)rx->buf + rx->chunk.data_off, len);
+
+	spin_lock_bh(&conn->lock);
+	if (conn->state != AFSMBD_C_CONNECTED) {
+		spin_unlock_bh(&conn->lock);
+		afsmbd_overflow_free(conn, ov);
+		goto out;
+	}
+	list_replace_init(&rx->list, &ov->list);
+	conn->rx_inring--;
+	conn->rx_overflow++;
+	afsmbd_post_recv(conn, rx);
+	afsmbd_kick(conn);
+	spin_unlock_bh(&conn->lock);
+out:
+	release_sock(sk);
 }
 
 /*
- * Payload handling outside conn->lock: reassembly state and the message
- * being built belong to this handler alone (one CQ, polled serially).
- * Returns a completed message, NULL, or an ERR_PTR.
+ * A data transfer message.  Nothing is allocated or copied: a message with
+ * payload stays in its receive buffer, queued for the reader, which the
+ * peer cannot reuse until the reader frees it (credits = buffers).
  */
-static struct afsmbd_msg *afsmbd_reassemble(struct afsmbd_conn *conn,
-					    const void *buf,
-					    const struct afsmbd_data_hdr *hdr)
-{
-	struct afsmbd_msg *msg;
-	int ev;
-
-	ev = afsmbd_reasm_feed(&conn->reasm, hdr->data_length,
-			       hdr->remaining_data_length);
-	if (ev < 0)
-		return ERR_PTR(ev);
-	if (ev == AFSMBD_REASM_EMPTY)
-		return NULL;
-	if (ev == AFSMBD_REASM_SINGLE || ev == AFSMBD_REASM_FIRST) {
-		u32 total = conn->reasm.total;
-
-		msg = kvmalloc(struct_size(msg, data,
-					   AFSMBD_FRAME_HDR_LEN + total),
-			       GFP_KERNEL);
-		if (!msg)
-			return ERR_PTR(-ENOMEM);
-		INIT_LIST_HEAD(&msg->list);
-		msg->len = AFSMBD_FRAME_HDR_LEN + total;
-		msg->off = 0;
-		msg->fill = 0;
-		afsmbd_frame_encode_hdr(total, msg->data, AFSMBD_FRAME_HDR_LEN);
-		kvfree(conn->rx_msg);
-		conn->rx_msg = msg;
-	}
-	msg = conn->rx_msg;
-	if (WARN_ON_ONCE(!msg))
-		return ERR_PTR(-EPROTO);
-	/* Bounds: the decoder checked the buffer, reassembly the total. */
-	memcpy(msg->data + AFSMBD_FRAME_HDR_LEN + msg->fill,
-	       (const u8 *)buf + hdr->data_offset, hdr->data_length);
-	msg->fill += hdr->data_length;
-	if (ev == AFSMBD_REASM_SINGLE || ev == AFSMBD_REASM_LAST) {
-		conn->rx_msg = NULL;
-		return msg;
-	}
-	return NULL;
-}
-
 static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 			     u32 len)
 {
 	struct sock *sk = afsmbd_conn_sk(conn);
-	struct afsmbd_msg *msg;
 	struct afsmbd_data_hdr hdr;
 	bool readable = false, writable = false;
-	int err;
+	int ev, err;
 
 	/* Our buffers may be larger than what we let the peer send. */
 	if (len > conn->params.max_recv_size) {
 		afsmbd_violation(conn, "message longer than MaxReceiveSize");
 		return;
 	}
-	err = afsmbd_decode_data_hdr(rx->buf, len, &hdr);
-	if (err) {
+	if (afsmbd_decode_data_hdr(rx->buf, len, &hdr)) {
 		afsmbd_violation(conn, "malformed data transfer message");
 		return;
 	}
-	msg = afsmbd_reassemble(conn, rx->buf, &hdr);
-	if (PTR_ERR(msg) == -ENOMEM) {
-		afsmbd_conn_fail(conn, -ENOMEM);
-		return;
-	}
-	if (IS_ERR(msg)) {
+	/* The reassembly state is this handler's alone (one CQ, serial). */
+	ev = afsmbd_reasm_feed(&conn->reasm, hdr.data_length,
+			       hdr.remaining_data_length);
+	if (ev < 0 || (ev != AFSMBD_REASM_EMPTY &&
+		       afsmbd_rxchunk_init(&rx->chunk, ev, conn->reasm.total,
+					   hdr.data_offset, hdr.data_length))) {
 		afsmbd_violation(conn, "bad fragment sequence or length");
 		return;
 	}
 
 	spin_lock_bh(&conn->lock);
-	if (conn->state != AFSMBD_C_CONNECTED)
-		goto drop;
+	if (conn->state != AFSMBD_C_CONNECTED &&
+	    conn->state != AFSMBD_C_DRAINING)
+		goto out;
 	err = afsmbd_credit_recv(&conn->recv_credits, &conn->send_credits,
 				 hdr.credits_granted);
 	if (err) {
 		afsmbd_violation_locked(conn, err == -EOVERFLOW ?
 					"credits granted past 65535" :
 					"message sent without a credit");
-		goto drop;
+		goto out;
 	}
 	writable = hdr.credits_granted != 0;
 	conn->recv_credit_target = hdr.credits_requested;
@@ -312,24 +434,20 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 	conn->stats.rx_msgs++;
 	conn->stats.rx_bytes += hdr.data_length;
 	conn->stats.rx_credits_granted += hdr.credits_granted;
-	if (msg) {
-		conn->stats.rx_pdus++;
-		list_add_tail(&msg->list, &conn->rx_queue);
-		conn->rx_queued += msg->len;
-		msg = NULL;
+	if (ev == AFSMBD_REASM_EMPTY) {
+		afsmbd_rx_recycle(conn, rx);
+	} else {
+		list_add_tail(&rx->list, &conn->rx_queue);
+		conn->rx_inring++;
+		WRITE_ONCE(conn->rx_queued,
+			   conn->rx_queued + afsmbd_rxchunk_left(&rx->chunk));
+		if (ev == AFSMBD_REASM_SINGLE || ev == AFSMBD_REASM_LAST)
+			conn->stats.rx_pdus++;
 		readable = true;
 	}
-	/* Past the receive buffer limit, hold the buffer: the credit loop
-	 * then stops the peer until the reader catches up.
-	 */
-	if (conn->rx_queued > (u32)READ_ONCE(sk->sk_rcvbuf))
-		list_add_tail(&rx->list, &conn->rx_hold);
-	else
-		afsmbd_post_recv(conn, rx);
 	afsmbd_kick(conn);
-drop:
+out:
 	spin_unlock_bh(&conn->lock);
-	kvfree(msg);
 	if (readable)
 		sk->sk_data_ready(sk);
 	if (writable)
@@ -360,8 +478,8 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		}
 		return;
 	}
-	ib_dma_sync_single_for_cpu(conn->pd->device, rx->dma,
-				   conn->limits.max_recv_size, DMA_FROM_DEVICE);
+	ib_dma_sync_single_for_cpu(conn->pd->device, rx->dma, rx->size,
+				   DMA_FROM_DEVICE);
 
 	switch (st) {
 	case AFSMBD_C_ACCEPT:
@@ -369,6 +487,8 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		afsmbd_negotiate_recv(conn, rx, wc->byte_len);
 		break;
 	case AFSMBD_C_CONNECTED:
+	case AFSMBD_C_DRAINING:
+		/* Draining: what the peer sent before closing still counts. */
 		afsmbd_data_recv(conn, rx, wc->byte_len);
 		break;
 	case AFSMBD_C_FAILED:
@@ -471,7 +591,7 @@ static int afsmbd_post_data(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 
 	/* Callers checked afsmbd_credit_may_send() under the same lock. */
 	flags = afsmbd_credit_spend(&conn->send_credits, &conn->recv_credits,
-				    grant, tx->data_len, want_response);
+				    grant, want_response);
 	if (WARN_ON_ONCE(flags < 0)) {
 		afsmbd_tx_put(conn, tx);
 		afsmbd_conn_fail_locked(conn, -EPROTO);
@@ -545,17 +665,22 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 		grant = afsmbd_grant_now(conn);
 		/* Last credit, receives held: see afsmbd_credit_unhold(). */
 		if (afsmbd_credit_unhold(grant, conn->send_credits,
-					 !list_empty(&conn->rx_hold),
-					 conn->rx_unheld)) {
+					 !list_empty(&conn->rx_hold))) {
 			struct afsmbd_rx *rx;
 
 			rx = list_first_entry(&conn->rx_hold, struct afsmbd_rx,
 					      list);
 			list_del_init(&rx->list);
-			conn->rx_unheld++;
 			if (afsmbd_post_recv(conn, rx))
 				return;
 			grant = afsmbd_grant_now(conn);
+		} else if (afsmbd_credit_compact(grant, conn->send_credits,
+						 !list_empty(&conn->rx_hold),
+						 conn->rx_inring,
+						 conn->rx_overflow) &&
+			   !conn->teardown_queued) {
+			/* Every receive holds unread data: copy one out. */
+			queue_work(afsmbd_wq, &conn->compact_work);
 		}
 		if (!afsmbd_credit_may_send(conn->send_credits, grant)) {
 			conn->stats.credit_waits++;
@@ -645,7 +770,7 @@ void afsmbd_xfer_connected(struct afsmbd_conn *conn)
 	lockdep_assert_held(&conn->lock);
 	conn->last_rx = jiffies;
 	if (secs)
-		queue_delayed_work(system_wq, &conn->ka_work, secs * HZ);
+		afsmbd_arm(conn, &conn->ka_work, secs * HZ);
 	afsmbd_kick(conn);
 }
 
@@ -684,6 +809,6 @@ void afsmbd_keepalive_work(struct work_struct *work)
 		conn->ka_outstanding = true;
 		conn->last_rx = jiffies;
 	}
+	afsmbd_arm(conn, &conn->ka_work, next);
 	spin_unlock_bh(&conn->lock);
-	queue_delayed_work(system_wq, &conn->ka_work, next);
 }

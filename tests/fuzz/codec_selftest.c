@@ -281,7 +281,8 @@ static bool rand_reasm(void)
 
 				if (rnd_range(0, 3) == 0)
 					CHECK(afsmbd_reasm_feed(&r, 0,
-						(u32)rnd()) == AFSMBD_REASM_EMPTY);
+						rnd_range(0, max)) ==
+					      AFSMBD_REASM_EMPTY);
 				left -= frag;
 				seen += frag;
 				ev = afsmbd_reasm_feed(&r, frag, left);

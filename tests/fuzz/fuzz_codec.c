@@ -140,7 +140,7 @@ static void fuzz_data_hdr(const u8 *data, size_t size)
 	/* the rules of 3.1.5.8 as applied here, from the raw bytes */
 	off = get_le32(data + 12);
 	dlen = get_le32(data + 16);
-	if (dlen && (off < 24 || (off & 7) || (u64)off + dlen > size))
+	if ((off & 7) || (u64)off + dlen > size || (dlen && off < 24))
 		FUZZ_ASSERT(ret == -EBADMSG);
 	else if (!get_le16(data))
 		FUZZ_ASSERT(ret == -EPROTO);
@@ -334,7 +334,8 @@ static void fuzz_reasm(const u8 *data, size_t size)
 		}
 		ev = afsmbd_reasm_feed(&r, dlen, rem);
 		if (!dlen)
-			want = AFSMBD_REASM_EMPTY;
+			want = rem > r.max_size ? -EMSGSIZE :
+						  AFSMBD_REASM_EMPTY;
 		else if (!active)
 			want = (u64)dlen + rem > r.max_size ? -EMSGSIZE :
 			       rem ? AFSMBD_REASM_FIRST : AFSMBD_REASM_SINGLE;

@@ -453,16 +453,30 @@ static void data_out_of_bounds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 64, &hdr), -EBADMSG);
 }
 
-static void data_offset_ignored_without_payload(struct kunit *test)
+/*
+ * [MS-SMBD] 3.1.5.8 holds without payload too: DataOffset 8-aligned and
+ * within the message.  Linux peers send 0; the decoded form reads 0.
+ */
+static void data_offset_checked_without_payload(struct kunit *test)
 {
 	struct afsmbd_data_hdr hdr;
 	u8 b[AFSMBD_DATA_HDR_LEN];
 
-	mk_data(b, 10, 0, 0, 0, 13, 0);
+	mk_data(b, 10, 0, 0, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 20, &hdr), 0);
+	mk_data(b, 10, 0, 0, 0, 16, 0);
 	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 20, &hdr), 0);
 	KUNIT_EXPECT_EQ(test, hdr.data_offset, 0);
-	mk_data(b, 10, 0, 0, 0, 0xffffffff, 0);
-	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 20, &hdr), 0);
+	mk_data(b, 10, 0, 0, 0, 24, 0);
+	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 24, &hdr), 0);
+	/* misaligned */
+	mk_data(b, 10, 0, 0, 0, 13, 0);
+	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 20, &hdr), -EBADMSG);
+	/* past the end of the message */
+	mk_data(b, 10, 0, 0, 0, 24, 0);
+	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 20, &hdr), -EBADMSG);
+	mk_data(b, 10, 0, 0, 0, 0xfffffff8, 0);
+	KUNIT_EXPECT_EQ(test, afsmbd_decode_data_hdr(b, 20, &hdr), -EBADMSG);
 }
 
 static void data_unknown_flags_ignored(struct kunit *test)
@@ -864,7 +878,7 @@ static struct kunit_case af_smbdirect_codec_cases[] = {
 	KUNIT_CASE(data_offset_misaligned),
 	KUNIT_CASE(data_offset_inside_header),
 	KUNIT_CASE(data_out_of_bounds),
-	KUNIT_CASE(data_offset_ignored_without_payload),
+	KUNIT_CASE(data_offset_checked_without_payload),
 	KUNIT_CASE(data_unknown_flags_ignored),
 	KUNIT_CASE(data_encode_errors),
 	KUNIT_CASE(bd_roundtrip),

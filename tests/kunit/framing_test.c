@@ -337,9 +337,13 @@ static void reasm_empty_between_fragments(struct kunit *test)
 			AFSMBD_REASM_FIRST);
 	/* Linux peers send credit-only messages with remaining 0 */
 	KUNIT_EXPECT_EQ(test, afsmbd_reasm_feed(&r, 0, 0), AFSMBD_REASM_EMPTY);
-	/* a non-zero remaining on an empty message is ignored too */
+	/* a non-zero remaining on an empty message is ignored too... */
 	KUNIT_EXPECT_EQ(test, afsmbd_reasm_feed(&r, 0, 12345),
 			AFSMBD_REASM_EMPTY);
+	/* ...within MaxFragmentedSize, which 3.1.5.8 applies to all */
+	KUNIT_EXPECT_EQ(test, afsmbd_reasm_feed(&r, 0, 1048576),
+			AFSMBD_REASM_EMPTY);
+	KUNIT_EXPECT_EQ(test, afsmbd_reasm_feed(&r, 0, 1048577), -EMSGSIZE);
 	KUNIT_EXPECT_TRUE(test, r.active);
 	KUNIT_EXPECT_EQ(test, r.remaining, 20);
 	KUNIT_EXPECT_EQ(test, afsmbd_reasm_feed(&r, 10, 10),
@@ -406,6 +410,143 @@ static void reasm_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r.total, 0xffffffff);
 }
 
+/* ---- the receive chain: what the reader sees of queued fragments ---- */
+
+/* Read @c to the end in pieces of @step bytes; append what comes out. */
+static u32 rxchunk_read(struct kunit *test, struct afsmbd_rxchunk *c,
+			const u8 *buf, u32 step, u8 *out)
+{
+	struct afsmbd_rxseg seg;
+	u8 hdr[AFSMBD_FRAME_HDR_LEN];
+	u32 got = 0, n;
+
+	while (afsmbd_rxchunk_seg(c, 0, &seg)) {
+		n = seg.len < step ? seg.len : step;
+		if (seg.hdr) {
+			n = afsmbd_frame_encode_hdr(c->pdu_len, hdr, sizeof(hdr));
+			KUNIT_ASSERT_EQ(test, n, 4);
+			n = seg.len < step ? seg.len : step;
+			memcpy(out + got, hdr + seg.off, n);
+		} else {
+			memcpy(out + got, buf + seg.off, n);
+		}
+		got += n;
+		if (afsmbd_rxchunk_consume(c, n))
+			KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_left(c), 0);
+	}
+	return got;
+}
+
+/* A PDU of 300 bytes in fragments of 100: header, then the bytes. */
+static void rxchunk_stream(struct kunit *test)
+{
+	static const int ev[3] = { AFSMBD_REASM_FIRST, AFSMBD_REASM_MIDDLE,
+				   AFSMBD_REASM_LAST };
+	struct afsmbd_rxchunk c;
+	u8 buf[24 + 100], out[304];
+	u32 got = 0, step, k, i;
+
+	for (step = 1; step <= 7; step += 3) {
+		got = 0;
+		for (i = 0; i < 3; i++) {
+			for (k = 0; k < 100; k++)
+				buf[24 + k] = (u8)(i * 100 + k);
+			KUNIT_ASSERT_EQ(test, afsmbd_rxchunk_init(&c, ev[i], 300,
+								  24, 100), 0);
+			KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_left(&c),
+					i ? 100 : 104);
+			got += rxchunk_read(test, &c, buf, step, out + got);
+		}
+		KUNIT_ASSERT_EQ(test, got, 304);
+		KUNIT_EXPECT_EQ(test, out[0], 0);
+		KUNIT_EXPECT_EQ(test, out[2], 1);
+		KUNIT_EXPECT_EQ(test, out[3], 44);
+		for (k = 0; k < 300; k++)
+			KUNIT_EXPECT_EQ(test, out[4 + k], (u8)k);
+	}
+}
+
+/* MSG_PEEK: a skip lands in the header or the payload, never past. */
+static void rxchunk_skip(struct kunit *test)
+{
+	struct afsmbd_rxseg seg;
+	struct afsmbd_rxchunk c;
+
+	KUNIT_ASSERT_EQ(test, afsmbd_rxchunk_init(&c, AFSMBD_REASM_SINGLE, 10,
+						  32, 10), 0);
+	KUNIT_ASSERT_TRUE(test, afsmbd_rxchunk_seg(&c, 2, &seg));
+	KUNIT_EXPECT_TRUE(test, seg.hdr);
+	KUNIT_EXPECT_EQ(test, seg.off, 2);
+	KUNIT_EXPECT_EQ(test, seg.len, 2);
+	KUNIT_ASSERT_TRUE(test, afsmbd_rxchunk_seg(&c, 5, &seg));
+	KUNIT_EXPECT_FALSE(test, seg.hdr);
+	KUNIT_EXPECT_EQ(test, seg.off, 33);
+	KUNIT_EXPECT_EQ(test, seg.len, 9);
+	KUNIT_EXPECT_FALSE(test, afsmbd_rxchunk_seg(&c, 14, &seg));
+	/* consumed bytes move the start; consuming too much is clamped */
+	KUNIT_EXPECT_FALSE(test, afsmbd_rxchunk_consume(&c, 6));
+	KUNIT_ASSERT_TRUE(test, afsmbd_rxchunk_seg(&c, 0, &seg));
+	KUNIT_EXPECT_EQ(test, seg.off, 34);
+	KUNIT_EXPECT_TRUE(test, afsmbd_rxchunk_consume(&c, 100));
+	KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_left(&c), 0);
+}
+
+static void rxchunk_bad_init(struct kunit *test)
+{
+	struct afsmbd_rxchunk c;
+
+	KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_init(&c, AFSMBD_REASM_EMPTY, 0,
+						  0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_init(&c, AFSMBD_REASM_LAST, 0,
+						  24, 0), -EINVAL);
+	/* a PDU shorter than its first fragment, or past 24 bits */
+	KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_init(&c, AFSMBD_REASM_FIRST, 5,
+						  24, 10), -EINVAL);
+	KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_init(&c, AFSMBD_REASM_SINGLE,
+						  0x1000000, 24, 10), -EINVAL);
+	KUNIT_EXPECT_EQ(test, afsmbd_rxchunk_init(&c, -EPROTO, 10, 24, 10),
+			-EINVAL);
+}
+
+/* ---- connection phases: nothing leaves FAILED ---- */
+
+static void phases_sticky_failure(struct kunit *test)
+{
+	int from, to;
+
+	for (to = AFSMBD_C_IDLE; to <= AFSMBD_C_DRAINING; to++)
+		KUNIT_EXPECT_FALSE(test, afsmbd_state_may_enter(AFSMBD_C_FAILED,
+								to));
+	for (from = AFSMBD_C_IDLE; from <= AFSMBD_C_DRAINING; from++)
+		KUNIT_EXPECT_EQ(test, afsmbd_state_may_enter(from,
+							     AFSMBD_C_FAILED),
+				from != AFSMBD_C_FAILED);
+	/* the paths through setup */
+	KUNIT_EXPECT_TRUE(test, afsmbd_state_may_enter(AFSMBD_C_IDLE,
+						       AFSMBD_C_RESOLVE_ADDR));
+	KUNIT_EXPECT_TRUE(test, afsmbd_state_may_enter(AFSMBD_C_RESOLVE_ADDR,
+						       AFSMBD_C_RESOLVE_ROUTE));
+	KUNIT_EXPECT_TRUE(test, afsmbd_state_may_enter(AFSMBD_C_RESOLVE_ROUTE,
+						       AFSMBD_C_CONNECT));
+	KUNIT_EXPECT_TRUE(test, afsmbd_state_may_enter(AFSMBD_C_CONNECT,
+						       AFSMBD_C_NEGOTIATE));
+	KUNIT_EXPECT_TRUE(test, afsmbd_state_may_enter(AFSMBD_C_ACCEPT,
+						       AFSMBD_C_CONNECTED));
+	KUNIT_EXPECT_TRUE(test, afsmbd_state_may_enter(AFSMBD_C_CONNECTED,
+						       AFSMBD_C_DRAINING));
+	/* nothing goes backwards, skips negotiate, or reconnects */
+	KUNIT_EXPECT_FALSE(test, afsmbd_state_may_enter(AFSMBD_C_CONNECT,
+							AFSMBD_C_RESOLVE_ROUTE));
+	KUNIT_EXPECT_FALSE(test, afsmbd_state_may_enter(AFSMBD_C_CONNECT,
+							AFSMBD_C_CONNECTED));
+	KUNIT_EXPECT_FALSE(test, afsmbd_state_may_enter(AFSMBD_C_DRAINING,
+							AFSMBD_C_CONNECTED));
+	KUNIT_EXPECT_FALSE(test, afsmbd_state_may_enter(AFSMBD_C_CONNECTED,
+							AFSMBD_C_NEGOTIATE));
+	KUNIT_EXPECT_FALSE(test, afsmbd_state_may_enter(AFSMBD_C_IDLE,
+							AFSMBD_C_CONNECTED));
+}
+
 static struct kunit_case af_smbdirect_framing_cases[] = {
 	KUNIT_CASE(frame_encode_hdr),
 	KUNIT_CASE(frame_whole_stream),
@@ -428,6 +569,10 @@ static struct kunit_case af_smbdirect_reasm_cases[] = {
 	KUNIT_CASE(reasm_fragment_exceeds_remaining),
 	KUNIT_CASE(reasm_too_big),
 	KUNIT_CASE(reasm_overflow),
+	KUNIT_CASE(rxchunk_stream),
+	KUNIT_CASE(rxchunk_skip),
+	KUNIT_CASE(rxchunk_bad_init),
+	KUNIT_CASE(phases_sticky_failure),
 	{}
 };
 

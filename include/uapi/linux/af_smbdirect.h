@@ -113,6 +113,10 @@ struct smbdirect_info {
 	 * connections that failed negotiate and were never accepted.
 	 */
 	__u64 violations;
+	/* Receive and send buffers the socket pins (bytes); on a listener
+	 * it includes its connections not yet accepted.
+	 */
+	__u64 buffer_bytes;
 };
 
 /* Direct-TCP framing: each PDU is preceded by this many bytes of length. */
