@@ -120,6 +120,12 @@ if [ -f "$AFS_TOP/tests/guest/Makefile" ]; then
 		ko "guest test programs build (see $res/guest-progs.log)"
 fi
 [ -f "$AFS_TOP/tools/Makefile" ] && make -C "$AFS_TOP/tools" O="$AFS_OUT" >>"$res/guest-progs.log" 2>&1
+# i386 builds (sdopt32 is built above): SMBDIRECT_INFO has one layout.
+if make -C "$AFS_TOP/tools" O="$AFS_OUT" m32 >"$res/m32.log" 2>&1; then
+	ok "tools build as i386 programs (gcc -m32, -Werror)"
+else
+	ko "tools build as i386 programs (see $res/m32.log)"
+fi
 case " $built " in *" debug "*)
 	bash "$AFS_TOP/scripts/ksmbd-tools.sh" >"$res/ksmbd-tools.log" 2>&1 ||
 		ko "ksmbd-tools fetched (see $res/ksmbd-tools.log)"
