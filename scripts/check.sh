@@ -169,6 +169,17 @@ link() {
 	fi
 }
 if [ -z "${AFS_SKIP_LINKS:-}" ]; then
+	# The README's first command as a newcomer runs it: demo.sh with an
+	# output directory that does not exist yet, as on a fresh clone.
+	case " $built " in *" bookworm "*)
+		if AFS_OUT=$res/demo-out bash "$AFS_TOP/scripts/demo.sh" >"$res/demo.log" 2>&1; then
+			ok "make demo from an empty output directory"
+		else
+			ko "make demo from an empty output directory (see $res/demo.log)"
+			tail -n 5 "$res/demo.log"
+		fi
+		;;
+	esac
 	link link-rxe-bookworm-debug rxe bookworm debug
 	link link-siw-debug-debug siw debug debug
 	link link-rxe-trixie-sid rxe trixie sid
