@@ -4,6 +4,7 @@
 #   make KDIR=<dir>       build against another kernel build tree
 #   make check            build for every supported kernel and run all tests
 #   make demo             boot guests and show the module at work
+#   make fuzz             the fuzz campaign (tests/fuzz, libFuzzer)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -25,4 +26,7 @@ check:
 demo:
 	./scripts/demo.sh
 
-.PHONY: all modules kunit clean check demo
+fuzz:
+	./scripts/fuzz.sh
+
+.PHONY: all modules kunit clean check demo fuzz

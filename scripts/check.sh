@@ -120,6 +120,12 @@ if [ -f "$AFS_TOP/tests/guest/Makefile" ]; then
 		ko "guest test programs build (see $res/guest-progs.log)"
 fi
 [ -f "$AFS_TOP/tools/Makefile" ] && make -C "$AFS_TOP/tools" O="$AFS_OUT" >>"$res/guest-progs.log" 2>&1
+# i386 builds (sdopt32 is built above): SMBDIRECT_INFO has one layout.
+if make -C "$AFS_TOP/tools" O="$AFS_OUT" m32 >"$res/m32.log" 2>&1; then
+	ok "tools build as i386 programs (gcc -m32, -Werror)"
+else
+	ko "tools build as i386 programs (see $res/m32.log)"
+fi
 case " $built " in *" debug "*)
 	bash "$AFS_TOP/scripts/ksmbd-tools.sh" >"$res/ksmbd-tools.log" 2>&1 ||
 		ko "ksmbd-tools fetched (see $res/ksmbd-tools.log)"
@@ -163,6 +169,17 @@ link() {
 	fi
 }
 if [ -z "${AFS_SKIP_LINKS:-}" ]; then
+	# The README's first command as a newcomer runs it: demo.sh with an
+	# output directory that does not exist yet, as on a fresh clone.
+	case " $built " in *" bookworm "*)
+		if AFS_OUT=$res/demo-out bash "$AFS_TOP/scripts/demo.sh" >"$res/demo.log" 2>&1; then
+			ok "make demo from an empty output directory"
+		else
+			ko "make demo from an empty output directory (see $res/demo.log)"
+			tail -n 5 "$res/demo.log"
+		fi
+		;;
+	esac
 	link link-rxe-bookworm-debug rxe bookworm debug
 	link link-siw-debug-debug siw debug debug
 	link link-rxe-trixie-sid rxe trixie sid

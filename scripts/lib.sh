@@ -80,7 +80,7 @@ afs_host_deps() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
-AFS_HOST_PKGS="build-essential bc bison flex libelf-dev libssl-dev dwarves cpio zstd xz-utils
+AFS_HOST_PKGS="build-essential gcc-multilib bc bison flex libelf-dev libssl-dev dwarves cpio zstd xz-utils
 	kmod qemu-system-x86 busybox-static debootstrap sparse rdma-core ibverbs-utils
 	rdmacm-utils librdmacm-dev libibverbs-dev perftest iproute2 iputils-ping python3 perl procps psmisc util-linux"
 

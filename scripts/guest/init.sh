@@ -19,7 +19,7 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 . /afs-out/env.sh
-export AFS_TOP AFS_MODDIR AFS_RELEASE AFS_ROLE AFS_PEER4 AFS_PEER6 AFS_ADDR4 AFS_ADDR6 \
+export AFS_TOP AFS_OUT AFS_MODDIR AFS_RELEASE AFS_ROLE AFS_PEER4 AFS_PEER6 AFS_ADDR4 AFS_ADDR6 \
 	AFS_LINK AFS_TOPOLOGY AFS_ARGS
 hostname "$AFS_HOSTNAME"
 ip link set lo up

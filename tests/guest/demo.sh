@@ -5,7 +5,8 @@
 # AF_SMBDIRECT on rxe; both print what they did and the file's SHA-256.
 . "$AFS_TOP/tests/guest/lib.sh"
 
-bin=$AFS_TOP/out/bin
+# Where scripts/demo.sh built the tools (AFS_OUT may be outside the tree).
+bin=${AFS_OUT:-$AFS_TOP/out}/bin
 port=5445
 say() { printf '\n== %s\n' "$*"; }
 

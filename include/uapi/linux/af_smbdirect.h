@@ -77,6 +77,12 @@
 
 #define SMBDIRECT_DEVICE_NAME_LEN	64
 
+/*
+ * The layout is the same for 32- and 64-bit programs: every __u64 sits at
+ * a multiple of 8 through explicit padding (i386 aligns __u64 to 4 only),
+ * and the size is a multiple of 8, so there is no tail padding either.
+ * Fields added at the end must keep both true.  Padding reads as zero.
+ */
 struct smbdirect_info {
 	__u32 state;			/* internal phase, 6 = connected */
 	__u16 version;			/* 0x0100 once negotiated */
@@ -93,6 +99,7 @@ struct smbdirect_info {
 	__u32 recv_posted;
 	__u32 keepalive_interval;
 	__u32 reserved;
+	__u32 pad0;			/* was an implicit hole on x86_64 */
 	__u64 tx_msgs;			/* SMB-Direct messages, i.e. fragments */
 	__u64 rx_msgs;
 	__u64 tx_bytes;			/* payload bytes */
