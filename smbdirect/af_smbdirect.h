@@ -13,12 +13,14 @@
 #include <net/sock.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_cm.h>
+#include <linux/uio.h>
 #include <linux/dma-direction.h>
 #include <linux/af_smbdirect.h>
 #include "codec.h"
 
 extern int afsmbd_family;
-extern struct workqueue_struct *afsmbd_wq;
+extern struct workqueue_struct *afsmbd_wq;	/* teardown, timers */
+extern struct workqueue_struct *afsmbd_alloc_wq;	/* setup, copy-out */
 
 /* Bounds on the per-socket and module limits */
 #define AFSMBD_MAX_CREDITS	4096	/* receives posted per connection */
@@ -61,6 +63,7 @@ struct afsmbd_rx {
 	u64 dma;
 	u32 size;			/* bytes posted */
 	bool overflow;			/* a copy out of the ring (kmalloc) */
+	u64 inv_handle;			/* the peer invalidated this reg */
 	struct afsmbd_rxchunk chunk;	/* while on rx_queue */
 };
 
@@ -76,6 +79,8 @@ struct afsmbd_tx {
 	u32 remaining;			/* RemainingDataLength to send */
 	bool raw;			/* negotiate message: no data header */
 	bool fail_after;		/* fail the connection once sent */
+	bool inv;			/* Send-with-Invalidate of inv_rkey */
+	u32 inv_rkey;
 };
 
 /* Per-connection counters reported by SMBDIRECT_INFO. */
@@ -85,6 +90,7 @@ struct afsmbd_stats {
 	u64 tx_pdus, rx_pdus;
 	u64 tx_credits_granted, rx_credits_granted;
 	u64 keepalives, violations;
+	u64 rdma_write_bytes, rdma_read_bytes;
 };
 
 /*
@@ -136,7 +142,7 @@ struct afsmbd_conn {
 	u32 rx_queued;			/* (L) unread bytes in rx_queue */
 	u32 rx_inring;			/* (L) ring buffers on rx_queue */
 	u32 rx_overflow;		/* (L) copies on rx_queue */
-	struct work_struct compact_work; /* afsmbd_credit_compact() */
+	struct delayed_work compact_work; /* afsmbd_credit_compact() */
 
 	/* send side */
 	struct afsmbd_bufs tx_bufs;
@@ -152,6 +158,19 @@ struct afsmbd_conn {
 	struct afsmbd_tx *tx_cur;	/* (S) fragment being filled */
 	struct afsmbd_frame_parser fp;	/* (S) */
 	u32 pdu_off;			/* (S) body bytes of the PDU taken */
+	bool tx_inv;			/* (S) next PDU: Send-with-Invalidate */
+	u32 tx_inv_rkey;		/* (S) */
+
+	/* RDMA offload, client role (mr.c) */
+	struct list_head regs;		/* (L) registrations */
+	struct list_head regs_dead;	/* (L) deregistered while down */
+	u32 nr_regs;			/* (L) */
+	u64 reg_seq;			/* (L) last handle */
+	u64 registered_bytes;		/* (L) */
+	u64 remote_invalidations;	/* (L) */
+	u64 inv_orphan;			/* (L) from an empty message */
+	bool reg_pool;			/* (S) reg_mrs initialised */
+	struct list_head reg_mrs;	/* ib_mr_pool */
 
 	/* timers, armed only through afsmbd_arm() */
 	struct delayed_work neg_work;	/* negotiate timeout */
@@ -174,6 +193,7 @@ struct afsmbd_conn {
 
 	struct afsmbd_stats stats;	/* (L) */
 	size_t buffer_bytes;		/* (L) buffers this socket pins */
+	size_t desc_bytes;		/* rx[] and tx[], charged */
 };
 
 /* Per-socket state; struct sock must come first (sk_alloc() contract). */
@@ -273,6 +293,32 @@ void afsmbd_bufs_unmap(struct afsmbd_bufs *b);
 void afsmbd_bufs_free(struct afsmbd_conn *conn, struct afsmbd_bufs *b);
 size_t afsmbd_limits_memory(const struct afsmbd_limits *l);
 int afsmbd_ring_init(void);
+
+/* mr.c and rw.c: RDMA offload */
+u32 afsmbd_mr_pages(struct ib_device *dev);
+int afsmbd_iter_pages(struct iov_iter *iter, struct page ***pages,
+		      unsigned long *npages, u32 *first_off);
+int afsmbd_mr_register_user(struct sock *sk, struct smbdirect_register *r,
+			    struct afsmbd_buffer_desc *bd);
+int afsmbd_mr_deregister(struct sock *sk, u64 handle);
+u64 afsmbd_mr_remote_inv(struct afsmbd_conn *conn, u32 rkey);
+void afsmbd_mr_teardown(struct afsmbd_conn *conn);
+int afsmbd_rw_user(struct sock *sk, struct smbdirect_rdma *r, const void *wire,
+		   bool write);
+struct sock *afsmbd_sock_of(struct socket *sock);
+/* RDMA contexts one operation uses at most (one per descriptor) */
+#define AFSMBD_RW_CTXS		SMBDIRECT_MAX_DESCS
+/* Fast-register MRs per connection for its registrations */
+#define AFSMBD_REG_MRS		64
+
+/* Exported to in-kernel consumers (namespace AF_SMBDIRECT) */
+int afsmbd_register_iter(struct socket *sock, struct iov_iter *iter,
+			 u32 access, struct smbdirect_buffer_desc *descs,
+			 u32 max_descs, u32 *nr_descs, u64 *handle);
+int afsmbd_deregister(struct socket *sock, u64 handle);
+ssize_t afsmbd_rdma_xfer(struct socket *sock, struct iov_iter *iter,
+			 const struct smbdirect_buffer_desc *descs,
+			 u32 nr_descs, bool write);
 
 /* xfer.c: rings, credits, sends, receives, keepalive */
 int afsmbd_neg_alloc(struct afsmbd_conn *conn);

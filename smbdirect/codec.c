@@ -301,6 +301,26 @@ int afsmbd_decode_buffer_desc_list(const void *buf, size_t len,
 	return (int)count;
 }
 
+int afsmbd_check_buffer_descs(const struct afsmbd_buffer_desc *bd, u32 count,
+			      u32 max_total, u64 *total)
+{
+	u64 sum = 0;
+	u32 i;
+
+	if (!bd || !count)
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		if (!bd[i].length || bd[i].offset + bd[i].length < bd[i].offset)
+			return -EINVAL;
+		sum += bd[i].length;	/* count < 2^32: no overflow */
+	}
+	if (sum > max_total)
+		return -EMSGSIZE;
+	if (total)
+		*total = sum;
+	return 0;
+}
+
 /* ---- Negotiation ---- */
 
 int afsmbd_limits_check(const struct afsmbd_limits *l)

@@ -347,6 +347,20 @@ int afsmbd_decode_buffer_desc_list(const void *buf, size_t len,
 				   struct afsmbd_buffer_desc *out,
 				   u32 max_count, u64 *total_len);
 
+/**
+ * afsmbd_check_buffer_descs() - validate descriptors before RDMA uses them
+ * @bd: decoded descriptors (from userspace or from a peer's request)
+ * @count: how many
+ * @max_total: the MaxReadWriteSize that applies
+ * @total: if not NULL, receives the sum of the lengths
+ *
+ * Return: 0; -EINVAL for no descriptor, a zero length, or an offset whose
+ * range wraps past 2^64; -EMSGSIZE if the lengths add up to more than
+ * @max_total.
+ */
+int afsmbd_check_buffer_descs(const struct afsmbd_buffer_desc *bd, u32 count,
+			      u32 max_total, u64 *total);
+
 /* ---- Negotiation ---- */
 
 /**

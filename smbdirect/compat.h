@@ -45,6 +45,17 @@ static inline void afsmbd_custom_sockopt(struct socket *sock)
 }
 #endif
 
+/*
+ * The symbol namespace of the in-kernel API: a string literal from 6.13
+ * on, a bare word before (stringified after expansion, so it must not be
+ * a macro itself).
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+#define AFSMBD_NS	"AFSMBD"
+#else
+#define AFSMBD_NS	AFSMBD
+#endif
+
 /* The memory cgroup a socket charges (an accessor from 7.x on). */
 static inline struct mem_cgroup *afsmbd_sk_memcg(const struct sock *sk)
 {

@@ -32,6 +32,7 @@
 #include <linux/in6.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <rdma/rw.h>
 #include "af_smbdirect.h"
 
 static unsigned int recv_credit_max = 255;
@@ -54,9 +55,10 @@ static unsigned int max_fragmented_size = 1048576;
 module_param(max_fragmented_size, uint, 0644);
 MODULE_PARM_DESC(max_fragmented_size, "largest reassembled message (1 MiB)");
 
-static unsigned int max_read_write_size = 1048576;
+static unsigned int max_read_write_size = 8 << 20;
 module_param(max_read_write_size, uint, 0644);
-MODULE_PARM_DESC(max_read_write_size, "largest RDMA read/write offered (1 MiB)");
+MODULE_PARM_DESC(max_read_write_size,
+		 "largest RDMA read/write offered, capped by the device (8 MiB)");
 
 unsigned int afsmbd_keepalive_secs = 120;
 module_param_named(keepalive_interval, afsmbd_keepalive_secs, uint, 0644);
@@ -77,6 +79,7 @@ MODULE_PARM_DESC(ack_timeout, "QP local ACK timeout exponent, 4.096us << n (18, 
 
 #define AFSMBD_RESOLVE_MS	5000
 #define AFSMBD_RD_ATOM_MAX	16
+#define AFSMBD_MAX_SGE		32	/* pages in one RDMA READ/WRITE WR */
 
 static void afsmbd_teardown_work(struct work_struct *work);
 static void afsmbd_setup_work(struct work_struct *work);
@@ -148,12 +151,17 @@ void afsmbd_conn_init(struct afsmbd_conn *conn)
 	INIT_LIST_HEAD(&conn->tx_free);
 	INIT_LIST_HEAD(&conn->tx_pending);
 	INIT_LIST_HEAD(&conn->child);
+	INIT_LIST_HEAD(&conn->regs);
+	INIT_LIST_HEAD(&conn->regs_dead);
+	INIT_LIST_HEAD(&conn->reg_mrs);
 	INIT_DELAYED_WORK(&conn->neg_work, afsmbd_neg_timeout);
 	INIT_DELAYED_WORK(&conn->ka_work, afsmbd_keepalive_work);
 	INIT_WORK(&conn->teardown_work, afsmbd_teardown_work);
 	INIT_WORK(&conn->setup_work, afsmbd_setup_work);
-	INIT_WORK(&conn->compact_work, afsmbd_compact_work);
-	conn->keepalive_secs = READ_ONCE(afsmbd_keepalive_secs);
+	INIT_DELAYED_WORK(&conn->compact_work, afsmbd_compact_work);
+	conn->keepalive_secs = min_t(unsigned int,
+				     READ_ONCE(afsmbd_keepalive_secs),
+				     AFSMBD_MAX_KEEPALIVE);
 	conn->connect_timeout = clamp_val(READ_ONCE(afsmbd_connect_timeout),
 					  1, AFSMBD_MAX_TIMEOUT);
 
@@ -432,7 +440,7 @@ static void afsmbd_teardown_work(struct work_struct *work)
 	cancel_delayed_work_sync(&conn->neg_work);
 	cancel_delayed_work_sync(&conn->ka_work);
 	cancel_work_sync(&conn->setup_work);
-	cancel_work_sync(&conn->compact_work);
+	cancel_delayed_work_sync(&conn->compact_work);
 
 	mutex_lock(&conn->mutex);
 	if (!conn->torn_down) {
@@ -455,23 +463,28 @@ static void afsmbd_teardown_work(struct work_struct *work)
 		/*
 		 * Every completion before the drain's markers is handled when
 		 * this returns: a draining connection has queued all the peer
-		 * sent, so EOF can follow.
+		 * sent, so EOF can follow, and RDMA operations and
+		 * invalidations waiting under lock_sock are completed.
 		 */
 		if (conn->qp)
 			ib_drain_qp(conn->qp);
+	}
+
+	/* Socket calls that use the QP (offload) hold lock_sock. */
+	lock_sock(sk);
+	if (first) {
 		/*
 		 * Drained, so the completion handler is done with reasm: a
 		 * peer that closed inside a PDU cut the stream (ECONNRESET
 		 * after the partial bytes, not a clean EOF).
 		 */
 		afsmbd_conn_fail(conn, conn->reasm.active ? -ECONNRESET : 0);
+		afsmbd_mr_teardown(conn);
 		afsmbd_conn_free_res(conn);
 		mutex_lock(&conn->mutex);
 		conn->id = NULL;
 		mutex_unlock(&conn->mutex);
 	}
-
-	lock_sock(sk);
 	afsmbd_xfer_free_idle(conn);
 	release_sock(sk);
 	afsmbd_child_unlink(conn);
@@ -493,7 +506,7 @@ void afsmbd_conn_destruct(struct afsmbd_conn *conn)
 	cancel_delayed_work_sync(&conn->neg_work);
 	cancel_delayed_work_sync(&conn->ka_work);
 	cancel_work_sync(&conn->setup_work);
-	cancel_work_sync(&conn->compact_work);
+	cancel_delayed_work_sync(&conn->compact_work);
 	afsmbd_xfer_free(conn);
 	if (conn->parent)
 		sock_put(conn->parent);
@@ -542,14 +555,31 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 {
 	struct ib_device *dev = conn->id->device;
 	struct ib_qp_init_attr qpa = {};
-	u32 max_wr = dev->attrs.max_qp_wr;
+	u32 max_wr = dev->attrs.max_qp_wr, send_wr, sge;
 	int err;
 
 	afsmbd_cache_device(conn);
 	conn->nr_rx = conn->limits.recv_credit_max;
 	conn->nr_tx = afsmbd_tx_pool(&conn->limits);
-	/* One more of each for the negotiate and ib_drain_qp()'s markers. */
-	if (conn->nr_rx + 2 > max_wr || conn->nr_tx + 2 > max_wr)
+	/*
+	 * Offer only what one request can really move: a descriptor per
+	 * fast-register MR, at most SMBDIRECT_MAX_DESCS of them.
+	 */
+	conn->limits.max_read_write_size =
+		min_t(u64, conn->limits.max_read_write_size,
+		      (u64)SMBDIRECT_MAX_DESCS * afsmbd_mr_pages(dev) *
+		      PAGE_SIZE);
+	/*
+	 * Sends, REG_MR and LOCAL_INV for every pool MR, the negotiate and
+	 * ib_drain_qp()'s markers, and the RDMA READ/WRITE WRs of one
+	 * operation (rdma_rw puts max_send_sge pages in each; it reserves
+	 * only one WR a context itself).
+	 */
+	sge = min_t(u32, dev->attrs.max_send_sge, AFSMBD_MAX_SGE);
+	send_wr = conn->nr_tx + 2 * AFSMBD_REG_MRS + 2 + AFSMBD_RW_CTXS *
+		  DIV_ROUND_UP(afsmbd_mr_pages(dev) + 1, sge);
+	send_wr = min(send_wr, max_wr);
+	if (conn->nr_rx + 2 > max_wr || conn->nr_tx + 2 > send_wr)
 		return -ENOMEM;
 
 	conn->pd = ib_alloc_pd(dev, 0);
@@ -562,7 +592,11 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 	 * Workqueue polling keeps softirq time bounded with many
 	 * connections; the handlers themselves never sleep or allocate.
 	 */
-	conn->cq = ib_alloc_cq(dev, conn, conn->nr_rx + conn->nr_tx + 4, 0,
+	/* Room for a flush completion of every WR rdma_rw may add too. */
+	conn->cq = ib_alloc_cq(dev, conn, conn->nr_rx + 2 + send_wr +
+			       3 * AFSMBD_RW_CTXS *
+			       rdma_rw_mr_factor(dev, conn->id->port_num,
+						 afsmbd_mr_pages(dev)), 0,
 			       IB_POLL_WORKQUEUE);
 	if (IS_ERR(conn->cq)) {
 		err = PTR_ERR(conn->cq);
@@ -574,10 +608,13 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 	qpa.qp_context = conn;
 	qpa.send_cq = conn->cq;
 	qpa.recv_cq = conn->cq;
-	qpa.cap.max_send_wr = conn->nr_tx + 2;
+	qpa.cap.max_send_wr = send_wr;
 	qpa.cap.max_recv_wr = conn->nr_rx + 2;
-	qpa.cap.max_send_sge = 1;
+	qpa.cap.max_send_sge = sge;	/* our sends use one */
 	qpa.cap.max_recv_sge = 1;
+	/* Server role: rdma_rw sizes the QP and its MR pool for these. */
+	qpa.cap.max_rdma_ctxs = AFSMBD_RW_CTXS;
+	qpa.port_num = conn->id->port_num;
 	qpa.sq_sig_type = IB_SIGNAL_REQ_WR;
 	qpa.qp_type = IB_QPT_RC;
 	err = rdma_create_qp(conn->id, conn->pd, &qpa);
@@ -713,7 +750,7 @@ static void afsmbd_negotiate_ok(struct afsmbd_conn *conn,
 	if (!conn->teardown_queued && (conn->state == AFSMBD_C_NEGOTIATE ||
 				       conn->state == AFSMBD_C_ACCEPT)) {
 		conn->neg = *p;
-		queue_work(afsmbd_wq, &conn->setup_work);
+		queue_work(afsmbd_alloc_wq, &conn->setup_work);
 	}
 	spin_unlock_bh(&conn->lock);
 }
@@ -1121,6 +1158,7 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr)
 			return PTR_ERR(id);
 		}
 		conn->id = id;
+		conn->torn_down = false;	/* a former listener */
 	}
 	spin_lock_bh(&conn->lock);
 	ok = afsmbd_set_state(conn, AFSMBD_C_RESOLVE_ADDR);
@@ -1207,5 +1245,6 @@ void afsmbd_conn_close(struct sock *sk)
  */
 void afsmbd_conn_exit(void)
 {
+	flush_workqueue(afsmbd_alloc_wq);
 	flush_workqueue(afsmbd_wq);
 }

@@ -32,7 +32,9 @@ MODULE_PARM_DESC(family, "socket family number to register (default "
 	 AFSMBD_INFO_F(tx_pdus) + AFSMBD_INFO_F(rx_pdus) + \
 	 AFSMBD_INFO_F(tx_credits_granted) + \
 	 AFSMBD_INFO_F(rx_credits_granted) + AFSMBD_INFO_F(keepalives) + \
-	 AFSMBD_INFO_F(violations) + AFSMBD_INFO_F(buffer_bytes))
+	 AFSMBD_INFO_F(violations) + AFSMBD_INFO_F(buffer_bytes) + \
+	 AFSMBD_INFO_F(rdma_write_bytes) + AFSMBD_INFO_F(rdma_read_bytes) + \
+	 AFSMBD_INFO_F(registered_bytes) + AFSMBD_INFO_F(remote_invalidations))
 
 /*
  * SMBDIRECT_INFO goes as bytes to 32-bit programs too, and i386 aligns
@@ -42,7 +44,7 @@ MODULE_PARM_DESC(family, "socket family number to register (default "
  */
 static void __init afsmbd_check_abi(void)
 {
-	BUILD_BUG_ON(sizeof(struct smbdirect_info) != 232);
+	BUILD_BUG_ON(sizeof(struct smbdirect_info) != 264);
 	BUILD_BUG_ON(sizeof(struct smbdirect_info) != AFSMBD_INFO_MEMBERS);
 	BUILD_BUG_ON(offsetof(struct smbdirect_info, tx_msgs) != 56);
 	BUILD_BUG_ON(offsetof(struct smbdirect_info, credit_waits) != 96);
@@ -51,6 +53,10 @@ static void __init afsmbd_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct smbdirect_info, tx_pdus) != 176);
 	BUILD_BUG_ON(offsetof(struct smbdirect_info, violations) != 216);
 	BUILD_BUG_ON(offsetof(struct smbdirect_info, buffer_bytes) != 224);
+	BUILD_BUG_ON(offsetof(struct smbdirect_info, remote_invalidations) != 256);
+	BUILD_BUG_ON(sizeof(struct smbdirect_register) != 48);
+	BUILD_BUG_ON(sizeof(struct smbdirect_rdma) != 40);
+	BUILD_BUG_ON(sizeof(struct smbdirect_buffer_desc) != 16);
 }
 
 static int __init afsmbd_init(void)

@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
+#include <linux/dma-mapping.h>
 #include "af_smbdirect.h"
 #include "compat.h"
 
@@ -45,9 +46,11 @@ int afsmbd_ring_init(void)
 	return 0;
 }
 
+/* Apart by a cache writeback granule: DMA in one must not clobber another. */
 static u32 afsmbd_stride(u32 size)
 {
-	return ALIGN(size, L1_CACHE_BYTES);
+	return ALIGN(size, max_t(u32, L1_CACHE_BYTES,
+				 dma_get_cache_alignment()));
 }
 
 /**
@@ -63,8 +66,12 @@ size_t afsmbd_limits_memory(const struct afsmbd_limits *l)
 {
 	u32 ntx = afsmbd_tx_pool(l);
 
-	return (size_t)l->recv_credit_max * afsmbd_stride(l->max_recv_size) +
-	       (size_t)ntx * afsmbd_stride(l->max_send_size);
+	/* Buffers, their descriptors, and the copies out of the ring. */
+	return (size_t)l->recv_credit_max *
+	       (afsmbd_stride(l->max_recv_size) + sizeof(struct afsmbd_rx)) +
+	       (size_t)ntx *
+	       (afsmbd_stride(l->max_send_size) + sizeof(struct afsmbd_tx)) +
+	       (size_t)AFSMBD_COPY_MAX * l->max_recv_size;
 }
 
 /**

@@ -15,6 +15,7 @@
 #include "compat.h"
 
 struct workqueue_struct *afsmbd_wq;
+struct workqueue_struct *afsmbd_alloc_wq;
 
 static struct proto afsmbd_proto = {
 	.name		= "SMBDIRECT",
@@ -135,11 +136,17 @@ static int afsmbd_listen(struct socket *sock, int backlog)
 		goto out;
 	}
 	if (!ss->conn.id) {
-		/* Like TCP: listen() on an unbound socket picks a port. */
-		err = afsmbd_conn_bind(sk, (struct sockaddr *)&any);
+		/*
+		 * Like TCP: listen() on an unbound socket picks a port, and
+		 * a listener that was shut down listens again where it was.
+		 */
+		if (!ss->is_bound)
+			memcpy(&ss->bound, &any, sizeof(any));
+		err = afsmbd_conn_bind(sk, (struct sockaddr *)&ss->bound);
 		if (err)
 			goto out;
-		memcpy(&ss->bound, &any, sizeof(any));
+		if (!ss->is_bound)
+			afsmbd_conn_getname(sk, &ss->bound, 0);
 		ss->is_bound = true;
 	}
 	err = afsmbd_conn_listen(sk, backlog);
@@ -153,7 +160,7 @@ static bool afsmbd_connecting(struct afsmbd_conn *conn)
 	enum afsmbd_cstate st = READ_ONCE(conn->state);
 
 	return st != AFSMBD_C_IDLE && st != AFSMBD_C_CONNECTED &&
-	       st != AFSMBD_C_FAILED;
+	       st != AFSMBD_C_DRAINING && st != AFSMBD_C_FAILED;
 }
 
 static int afsmbd_connect(struct socket *sock, AFSMBD_UADDR *uaddr,
@@ -189,6 +196,7 @@ static int afsmbd_connect(struct socket *sock, AFSMBD_UADDR *uaddr,
 		sock->state = SS_CONNECTING;
 		break;
 	case AFSMBD_C_CONNECTED:
+	case AFSMBD_C_DRAINING:
 		err = -EISCONN;
 		goto out;
 	case AFSMBD_C_FAILED:
@@ -218,7 +226,9 @@ static int afsmbd_connect(struct socket *sock, AFSMBD_UADDR *uaddr,
 	remove_wait_queue(sk_sleep(sk), &wait);
 	if (err)
 		goto out;
-	if (READ_ONCE(conn->state) == AFSMBD_C_CONNECTED) {
+	/* Draining: it connected, and the peer has already closed. */
+	if (READ_ONCE(conn->state) == AFSMBD_C_CONNECTED ||
+	    READ_ONCE(conn->state) == AFSMBD_C_DRAINING) {
 		sock->state = SS_CONNECTED;
 	} else {
 		err = sock_error(sk) ? : -ECONNRESET;
@@ -401,7 +411,9 @@ static int afsmbd_shutdown(struct socket *sock, int how)
 		 */
 		if (READ_ONCE(conn->state) == AFSMBD_C_CONNECTED)
 			afsmbd_stream_flush(sk, 10 * HZ);
-		afsmbd_conn_fail(conn, 0);
+		/* Draining: the peer closed first; let teardown deliver. */
+		if (READ_ONCE(conn->state) != AFSMBD_C_DRAINING)
+			afsmbd_conn_fail(conn, 0);
 	}
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
 	sk->sk_state_change(sk);
@@ -448,8 +460,21 @@ static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 		return 0;	/* every PDU is sent at once anyway */
 	if (level != SOL_SMBDIRECT)
 		return -ENOPROTOOPT;
-	if (optname == SMBDIRECT_INFO)
-		return -ENOPROTOOPT;	/* read only */
+	if (optname == SMBDIRECT_INFO || optname == SMBDIRECT_REGISTER ||
+	    optname == SMBDIRECT_RDMA_WRITE || optname == SMBDIRECT_RDMA_READ)
+		return -ENOPROTOOPT;	/* getsockopt only */
+	if (optname == SMBDIRECT_DEREGISTER) {
+		u64 handle;
+
+		if (optlen < sizeof(handle))
+			return -EINVAL;
+		if (copy_from_sockptr(&handle, optval, sizeof(handle)))
+			return -EFAULT;
+		lock_sock(sk);
+		err = afsmbd_mr_deregister(sk, handle);
+		release_sock(sk);
+		return err;
+	}
 	if (optlen < sizeof(val))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -562,12 +587,81 @@ static void afsmbd_fill_info(struct afsmbd_conn *conn,
 	info->keepalives = st->keepalives;
 	info->violations = st->violations;
 	info->buffer_bytes = conn->buffer_bytes;
+	info->rdma_write_bytes = st->rdma_write_bytes;
+	info->rdma_read_bytes = st->rdma_read_bytes;
+	info->registered_bytes = conn->registered_bytes;
+	info->remote_invalidations = conn->remote_invalidations;
 	spin_unlock_bh(&conn->lock);
 	/* A listener also reports its children that never got accepted. */
 	info->violations +=
 		atomic64_read(&afsmbd_sk(afsmbd_conn_sk(conn))->child_violations);
 	if (READ_ONCE(afsmbd_conn_sk(conn)->sk_state) == TCP_LISTEN)
 		info->buffer_bytes += afsmbd_children_memory(afsmbd_conn_sk(conn));
+}
+
+/* SMBDIRECT_REGISTER: struct smbdirect_register in and out. */
+static int afsmbd_get_register(struct sock *sk, char __user *optval,
+			       int __user *optlen, int len)
+{
+	struct afsmbd_buffer_desc bd[SMBDIRECT_MAX_DESCS];
+	struct smbdirect_buffer_desc w[SMBDIRECT_MAX_DESCS];
+	struct smbdirect_register r;
+	u32 i;
+	int err;
+
+	if (len < (int)sizeof(r))
+		return -EINVAL;
+	if (copy_from_user(&r, optval, sizeof(r)))
+		return -EFAULT;
+	r.max_descs = min_t(u32, r.max_descs, SMBDIRECT_MAX_DESCS);
+	lock_sock(sk);
+	err = afsmbd_mr_register_user(sk, &r, bd);
+	if (err)
+		goto out;
+	for (i = 0; i < r.nr_descs; i++) {
+		w[i].offset = cpu_to_le64(bd[i].offset);
+		w[i].token = cpu_to_le32(bd[i].token);
+		w[i].length = cpu_to_le32(bd[i].length);
+	}
+	/* Undo rather than leave a registration nobody can name. */
+	if (copy_to_user(u64_to_user_ptr(r.descs), w,
+			 r.nr_descs * sizeof(w[0])) ||
+	    copy_to_user(optval, &r, sizeof(r)) ||
+	    put_user((int)sizeof(r), optlen)) {
+		afsmbd_mr_deregister(sk, r.handle);
+		err = -EFAULT;
+	}
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* SMBDIRECT_RDMA_WRITE/READ: struct smbdirect_rdma in and out. */
+static int afsmbd_get_rdma(struct sock *sk, char __user *optval,
+			   int __user *optlen, int len, bool write)
+{
+	struct smbdirect_buffer_desc w[SMBDIRECT_MAX_DESCS];
+	struct smbdirect_rdma r;
+	int err;
+
+	if (len < (int)sizeof(r))
+		return -EINVAL;
+	if (copy_from_user(&r, optval, sizeof(r)))
+		return -EFAULT;
+	if (!r.nr_descs || r.nr_descs > SMBDIRECT_MAX_DESCS)
+		return r.nr_descs ? -EMSGSIZE : -EINVAL;
+	if (copy_from_user(w, u64_to_user_ptr(r.descs),
+			   r.nr_descs * sizeof(w[0])))
+		return -EFAULT;
+	lock_sock(sk);
+	err = afsmbd_rw_user(sk, &r, w, write);
+	release_sock(sk);
+	if (err)
+		return err;
+	if (copy_to_user(optval, &r, sizeof(r)) ||
+	    put_user((int)sizeof(r), optlen))
+		return -EFAULT;
+	return 0;
 }
 
 static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
@@ -595,6 +689,12 @@ static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
 		val = READ_ONCE(conn->keepalive_secs);
 		src = &val;
 		size = sizeof(val);
+	} else if (optname == SMBDIRECT_REGISTER) {
+		return afsmbd_get_register(sock->sk, optval, optlen, len);
+	} else if (optname == SMBDIRECT_RDMA_WRITE ||
+		   optname == SMBDIRECT_RDMA_READ) {
+		return afsmbd_get_rdma(sock->sk, optval, optlen, len,
+				       optname == SMBDIRECT_RDMA_WRITE);
 	} else if (optname == SMBDIRECT_INFO) {
 		afsmbd_fill_info(conn, &info);
 		src = &info;
@@ -669,6 +769,19 @@ static const struct proto_ops afsmbd_stream_ops = {
 	.mmap		= sock_no_mmap,
 };
 
+/**
+ * afsmbd_sock_of() - the sock of an AF_SMBDIRECT socket
+ * @sock: any socket
+ *
+ * Return: its sock, or NULL if @sock is not one of ours.
+ */
+struct sock *afsmbd_sock_of(struct socket *sock)
+{
+	if (!sock || sock->ops != &afsmbd_stream_ops || !sock->sk)
+		return NULL;
+	return sock->sk;
+}
+
 static int afsmbd_create(struct net *net, struct socket *sock, int protocol,
 			 int kern)
 {
@@ -710,6 +823,12 @@ int afsmbd_socket_init(void)
 	afsmbd_wq = alloc_workqueue("afsmbd", WQ_MEM_RECLAIM, 0);
 	if (!afsmbd_wq)
 		return -ENOMEM;
+	/* Allocating work (rings, copies) stays off the reclaim queue. */
+	afsmbd_alloc_wq = alloc_workqueue("afsmbd_alloc", WQ_UNBOUND, 0);
+	if (!afsmbd_alloc_wq) {
+		destroy_workqueue(afsmbd_wq);
+		return -ENOMEM;
+	}
 	err = proto_register(&afsmbd_proto, 1);
 	if (err)
 		goto fail_wq;
@@ -720,6 +839,7 @@ int afsmbd_socket_init(void)
 fail_proto:
 	proto_unregister(&afsmbd_proto);
 fail_wq:
+	destroy_workqueue(afsmbd_alloc_wq);
 	destroy_workqueue(afsmbd_wq);
 	return err;
 }
@@ -730,5 +850,6 @@ void afsmbd_socket_exit(void)
 	/* Teardowns drop their socket (and module) reference last. */
 	afsmbd_conn_exit();
 	proto_unregister(&afsmbd_proto);
+	destroy_workqueue(afsmbd_alloc_wq);
 	destroy_workqueue(afsmbd_wq);
 }

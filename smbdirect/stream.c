@@ -45,6 +45,31 @@ static int afsmbd_wait_tx(struct sock *sk, long *timeo)
 	return 0;
 }
 
+/*
+ * Control messages of a write.  SMBDIRECT_CMSG_REMOTE_INVALIDATE names a
+ * token to invalidate with the next PDU this socket completes; it stays
+ * pending across short writes.
+ */
+static int afsmbd_stream_cmsgs(struct afsmbd_conn *conn, struct msghdr *msg)
+{
+	struct smbdirect_cmsg_remote_invalidate ri;
+	struct cmsghdr *cmsg;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_SMBDIRECT)
+			continue;
+		if (cmsg->cmsg_type != SMBDIRECT_CMSG_REMOTE_INVALIDATE ||
+		    cmsg->cmsg_len != CMSG_LEN(sizeof(ri)))
+			return -EINVAL;
+		memcpy(&ri, CMSG_DATA(cmsg), sizeof(ri));
+		conn->tx_inv = true;
+		conn->tx_inv_rkey = ri.remote_token;
+	}
+	return 0;
+}
+
 /**
  * afsmbd_stream_sendmsg() - write part of the Direct-TCP stream
  * @sk: socket, lock_sock held
@@ -75,6 +100,11 @@ int afsmbd_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (READ_ONCE(conn->state) < AFSMBD_C_CONNECTED &&
 	    !(READ_ONCE(sk->sk_err)))
 		return -ENOTCONN;
+	if (msg->msg_controllen) {
+		err = afsmbd_stream_cmsgs(conn, msg);
+		if (err)
+			return err;
+	}
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
 
 	while (msg_data_left(msg)) {
@@ -141,6 +171,12 @@ int afsmbd_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		copied += n;
 		if (tx->data_len == afsmbd_max_payload(conn) || res.pdu_done) {
 			tx->remaining = res.pdu_len - conn->pdu_off;
+			/* The PDU's last message invalidates the token. */
+			if (res.pdu_done && conn->tx_inv) {
+				tx->inv = true;
+				tx->inv_rkey = conn->tx_inv_rkey;
+				conn->tx_inv = false;
+			}
 			conn->tx_cur = NULL;
 			err = afsmbd_tx_queue(conn, tx);
 			if (err)
@@ -271,6 +307,14 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		if (rx) {
 			n = afsmbd_copy_rx(rx, off, msg, len - copied, &fault);
 			copied += n;
+			/* Given with the bytes of the message that did it. */
+			if (!peek && n && rx->inv_handle) {
+				put_cmsg(msg, SOL_SMBDIRECT,
+					 SMBDIRECT_CMSG_INVALIDATED,
+					 sizeof(rx->inv_handle),
+					 &rx->inv_handle);
+				rx->inv_handle = 0;
+			}
 			if (!peek && n)
 				afsmbd_rx_consume(conn, rx, n);
 			if (fault) {

@@ -85,8 +85,19 @@ int afsmbd_xfer_alloc(struct afsmbd_conn *conn, const struct afsmbd_params *p)
 	int err;
 	u32 i;
 
-	conn->rx = kcalloc(conn->nr_rx, sizeof(*conn->rx), GFP_KERNEL);
-	conn->tx = kcalloc(conn->nr_tx, sizeof(*conn->tx), GFP_KERNEL);
+	struct mem_cgroup *old;
+
+	conn->desc_bytes = conn->nr_rx * sizeof(*conn->rx) +
+			   conn->nr_tx * sizeof(*conn->tx);
+	err = afsmbd_mem_charge(conn, conn->desc_bytes);
+	if (err) {
+		conn->desc_bytes = 0;
+		return err;
+	}
+	old = set_active_memcg(afsmbd_memcg(conn));
+	conn->rx = kvcalloc(conn->nr_rx, sizeof(*conn->rx), GFP_KERNEL_ACCOUNT);
+	conn->tx = kvcalloc(conn->nr_tx, sizeof(*conn->tx), GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
 	if (!conn->rx || !conn->tx)
 		return -ENOMEM;
 	err = afsmbd_bufs_alloc(conn, &conn->rx_bufs, dev, conn->nr_rx,
@@ -120,6 +131,15 @@ void afsmbd_xfer_unmap(struct afsmbd_conn *conn)
 	afsmbd_bufs_unmap(&conn->tx_bufs);
 }
 
+/* The descriptor arrays are charged as one; uncharged when both are gone. */
+static void afsmbd_free_desc(struct afsmbd_conn *conn)
+{
+	if (conn->rx || conn->tx || !conn->desc_bytes)
+		return;
+	afsmbd_mem_uncharge(conn, conn->desc_bytes);
+	conn->desc_bytes = 0;
+}
+
 static void afsmbd_free_tx(struct afsmbd_conn *conn)
 {
 	spin_lock_bh(&conn->lock);
@@ -131,8 +151,9 @@ static void afsmbd_free_tx(struct afsmbd_conn *conn)
 	conn->tx_cur = NULL;
 	afsmbd_bufs_free(conn, &conn->tx_bufs);
 	afsmbd_bufs_free(conn, &conn->neg_bufs);
-	kfree(conn->tx);
+	kvfree(conn->tx);
 	conn->tx = NULL;
+	afsmbd_free_desc(conn);
 }
 
 static void afsmbd_overflow_free(struct afsmbd_conn *conn,
@@ -160,8 +181,9 @@ static void afsmbd_free_rx(struct afsmbd_conn *conn)
 	list_for_each_entry_safe(rx, tmp, &gone, list)
 		afsmbd_overflow_free(conn, rx);
 	afsmbd_bufs_free(conn, &conn->rx_bufs);
-	kfree(conn->rx);
+	kvfree(conn->rx);
 	conn->rx = NULL;
+	afsmbd_free_desc(conn);
 }
 
 /**
@@ -324,7 +346,8 @@ void afsmbd_rx_consume(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
  */
 void afsmbd_compact_work(struct work_struct *work)
 {
-	struct afsmbd_conn *conn = container_of(work, struct afsmbd_conn,
+	struct afsmbd_conn *conn = container_of(to_delayed_work(work),
+						struct afsmbd_conn,
 						compact_work);
 	struct sock *sk = afsmbd_conn_sk(conn);
 	struct afsmbd_rx *rx = NULL, *it, *ov;
@@ -350,12 +373,16 @@ void afsmbd_compact_work(struct work_struct *work)
 	/* Completions never touch a queued buffer; the reader is locked out. */
 	len = rx->chunk.data_len;
 	old = set_active_memcg(afsmbd_memcg(conn));
-	ov = kmalloc(sizeof(*ov) + len, GFP_KERNEL_ACCOUNT);
+	ov = kmalloc(sizeof(*ov) + len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	set_active_memcg(old);
-	if (!ov)
-		goto out;
-	if (afsmbd_mem_charge(conn, len)) {
+	if (!ov || afsmbd_mem_charge(conn, len)) {
 		kfree(ov);
+		/* Nothing else would kick again: try later. */
+		spin_lock_bh(&conn->lock);
+		if (!conn->teardown_queued)
+			queue_delayed_work(afsmbd_alloc_wq,
+					   &conn->compact_work, HZ / 10);
+		spin_unlock_bh(&conn->lock);
 		goto out;
 	}
 	*ov = *rx;
@@ -387,7 +414,7 @@ out:
  * peer cannot reuse until the reader frees it (credits = buffers).
  */
 static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
-			     u32 len)
+			     u32 len, const struct ib_wc *wc)
 {
 	struct sock *sk = afsmbd_conn_sk(conn);
 	struct afsmbd_data_hdr hdr;
@@ -424,6 +451,24 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 					"credits granted past 65535" :
 					"message sent without a credit");
 		goto out;
+	}
+	rx->inv_handle = 0;
+	if (wc->wc_flags & IB_WC_WITH_INVALIDATE) {
+		u64 h = afsmbd_mr_remote_inv(conn, wc->ex.invalidate_rkey);
+
+		if (!h) {
+			afsmbd_violation_locked(conn, "invalidated a token we did not give");
+			goto out;
+		}
+		/* Told with the bytes of this message (or the next ones). */
+		if (ev == AFSMBD_REASM_EMPTY)
+			conn->inv_orphan = h;
+		else
+			rx->inv_handle = h;
+	}
+	if (ev != AFSMBD_REASM_EMPTY && !rx->inv_handle && conn->inv_orphan) {
+		rx->inv_handle = conn->inv_orphan;
+		conn->inv_orphan = 0;
 	}
 	writable = hdr.credits_granted != 0;
 	conn->recv_credit_target = hdr.credits_requested;
@@ -489,7 +534,7 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	case AFSMBD_C_CONNECTED:
 	case AFSMBD_C_DRAINING:
 		/* Draining: what the peer sent before closing still counts. */
-		afsmbd_data_recv(conn, rx, wc->byte_len);
+		afsmbd_data_recv(conn, rx, wc->byte_len, wc);
 		break;
 	case AFSMBD_C_FAILED:
 		break;
@@ -522,6 +567,7 @@ struct afsmbd_tx *afsmbd_tx_get(struct afsmbd_conn *conn)
 	tx->remaining = 0;
 	tx->raw = false;
 	tx->fail_after = false;
+	tx->inv = false;
 	return tx;
 }
 
@@ -549,8 +595,9 @@ static int afsmbd_post_send(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 		.wr_cqe = &tx->cqe,
 		.sg_list = &sge,
 		.num_sge = 1,
-		.opcode = IB_WR_SEND,
+		.opcode = tx->inv ? IB_WR_SEND_WITH_INV : IB_WR_SEND,
 		.send_flags = IB_SEND_SIGNALED,
+		.ex.invalidate_rkey = tx->inv_rkey,
 	};
 	int err;
 
@@ -680,7 +727,8 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 						 conn->rx_overflow) &&
 			   !conn->teardown_queued) {
 			/* Every receive holds unread data: copy one out. */
-			queue_work(afsmbd_wq, &conn->compact_work);
+			queue_delayed_work(afsmbd_alloc_wq,
+					   &conn->compact_work, 0);
 		}
 		if (!afsmbd_credit_may_send(conn->send_credits, grant)) {
 			conn->stats.credit_waits++;
@@ -740,7 +788,9 @@ static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	spin_lock_bh(&conn->lock);
 	conn->tx_inflight--;
 	conn->tx_inflight_bytes -= tx->data_len;
-	afsmbd_tx_put(conn, tx);
+	/* The negotiate buffer is not one of the pool. */
+	if (!tx->raw)
+		afsmbd_tx_put(conn, tx);
 	if (wc->status != IB_WC_SUCCESS) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR) {
 			pr_warn_ratelimited("send failed: %s\n",
@@ -804,8 +854,13 @@ void afsmbd_keepalive_work(struct work_struct *work)
 		afsmbd_conn_fail_locked(conn, -ETIMEDOUT);
 		spin_unlock_bh(&conn->lock);
 		return;
-	} else if (afsmbd_send_empty(conn, true)) {
-		conn->stats.keepalives++;
+	} else {
+		/*
+		 * Probe; if no credit or buffer allows one, a peer that
+		 * grants nothing is as silent as one that answers nothing.
+		 */
+		if (afsmbd_send_empty(conn, true))
+			conn->stats.keepalives++;
 		conn->ka_outstanding = true;
 		conn->last_rx = jiffies;
 	}

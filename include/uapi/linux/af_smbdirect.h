@@ -13,6 +13,7 @@
 #define _UAPI_LINUX_AF_SMBDIRECT_H
 
 #include <linux/types.h>
+#include <linux/ioctl.h>
 
 /*
  * Default socket family number.  AF_MAX is 46 on every supported kernel and
@@ -69,6 +70,96 @@
 #define SMBDIRECT_MAX_READ_WRITE_SIZE	8
 #define SMBDIRECT_CONNECT_TIMEOUT	9
 
+/*
+ * RDMA read/write offload ([MS-SMBD] 2.2.3.1, [MS-SMB2] 2.2.19/2.2.21).
+ * Buffer descriptors travel in their wire format, Buffer Descriptor V1:
+ * 16 bytes each, little endian (struct smbdirect_buffer_desc), so they
+ * can be copied as they are into and out of an SMB2 READ or WRITE's
+ * channel info.
+ *
+ * Client role, for the peer to move the data:
+ * SMBDIRECT_REGISTER  getsockopt with struct smbdirect_register in and
+ *	out: registers [addr, addr + len) of the caller's memory for the
+ *	peer to write (SMBDIRECT_ACCESS_REMOTE_WRITE: an SMB2 READ) or to
+ *	read (SMBDIRECT_ACCESS_REMOTE_READ: an SMB2 WRITE).  Fills up to
+ *	max_descs descriptors at descs and returns their number and a handle.
+ *	The pages are pinned and charged to RLIMIT_MEMLOCK until
+ *	deregistered or the socket closes.  Errors: EINVAL (bad access,
+ *	zero length, unaligned to nothing), EMSGSIZE (len above the
+ *	negotiated MaxReadWriteSize or more descriptors needed than
+ *	max_descs), ENOBUFS (too many registrations), ENOMEM (RLIMIT_MEMLOCK
+ *	or memory), EFAULT, ENOTCONN.
+ * SMBDIRECT_DEREGISTER  setsockopt with the __u64 handle: invalidates the
+ *	tokens (a local invalidate, unless the peer already invalidated them
+ *	with Send-with-Invalidate) and unpins.  ENOENT for an unknown or
+ *	already deregistered handle.
+ * SMBDIRECT_CMSG_INVALIDATED  (recvmsg, level SOL_SMBDIRECT) a __u64
+ *	handle whose tokens the peer invalidated remotely, given with the
+ *	bytes of the message that did it.  The registration still has to
+ *	be deregistered (no local invalidate is posted then).
+ *
+ * Server role, moving data to or from a peer's registered buffers:
+ * SMBDIRECT_RDMA_WRITE / SMBDIRECT_RDMA_READ  getsockopt with struct
+ *	smbdirect_rdma in and out: RDMA-writes [addr, addr + len) into the
+ *	peer's descriptors (an SMB2 READ response), or RDMA-reads from them
+ *	into it (an SMB2 WRITE request), returning the bytes moved (the
+ *	smaller of len and the descriptors' total).  Returns once the data
+ *	has moved.  Errors: EINVAL (bad descriptor: zero length, offset
+ *	overflow), EMSGSIZE (above our MaxReadWriteSize, or too many
+ *	descriptors), EFAULT, ENOTCONN, and the connection's error if it
+ *	failed meanwhile.
+ * SMBDIRECT_CMSG_REMOTE_INVALIDATE  (sendmsg, level SOL_SMBDIRECT, the
+ *	number and layout of the upstream IPPROTO_SMBDIRECT series) send
+ *	the PDU completed by this call with Send-with-Invalidate naming
+ *	remote_token.
+ */
+#define SMBDIRECT_REGISTER		10
+#define SMBDIRECT_DEREGISTER		11
+#define SMBDIRECT_RDMA_WRITE		12
+#define SMBDIRECT_RDMA_READ		13
+
+/* smbdirect_register.access */
+#define SMBDIRECT_ACCESS_REMOTE_WRITE	1	/* the peer writes: SMB2 READ */
+#define SMBDIRECT_ACCESS_REMOTE_READ	2	/* the peer reads: SMB2 WRITE */
+
+/* The most descriptors one registration or RDMA call takes. */
+#define SMBDIRECT_MAX_DESCS		16
+
+/* Buffer Descriptor V1 as on the wire: little endian, 16 bytes. */
+struct smbdirect_buffer_desc {
+	__le64 offset;
+	__le32 token;
+	__le32 length;
+};
+
+struct smbdirect_register {
+	__u64 addr;			/* in: start of the caller's buffer */
+	__u64 len;			/* in: its length */
+	__u32 access;			/* in: SMBDIRECT_ACCESS_* */
+	__u32 max_descs;		/* in: room at descs */
+	__u64 descs;			/* in: struct smbdirect_buffer_desc[] */
+	__u64 handle;			/* out: for SMBDIRECT_DEREGISTER */
+	__u32 nr_descs;			/* out: descriptors written */
+	__u32 reserved;			/* 0 */
+};
+
+struct smbdirect_rdma {
+	__u64 addr;			/* in: the caller's buffer */
+	__u64 len;			/* in: its length */
+	__u64 descs;			/* in: the peer's descriptors */
+	__u32 nr_descs;			/* in */
+	__u32 reserved;			/* 0 */
+	__u64 done;			/* out: bytes moved */
+};
+
+struct smbdirect_cmsg_remote_invalidate {
+	__u32 remote_token;
+};
+
+#define SMBDIRECT_CMSG_REMOTE_INVALIDATE \
+	_IOW('S', 0x20, struct smbdirect_cmsg_remote_invalidate)
+#define SMBDIRECT_CMSG_INVALIDATED	_IOR('S', 0x21, __u64)
+
 /* smbdirect_info.transport */
 #define SMBDIRECT_TRANSPORT_NONE	0	/* no device bound yet */
 #define SMBDIRECT_TRANSPORT_IB		1
@@ -124,6 +215,11 @@ struct smbdirect_info {
 	 * it includes its connections not yet accepted.
 	 */
 	__u64 buffer_bytes;
+	/* RDMA offload */
+	__u64 rdma_write_bytes;		/* we wrote into the peer's buffers */
+	__u64 rdma_read_bytes;		/* we read from the peer's buffers */
+	__u64 registered_bytes;		/* our buffers registered now */
+	__u64 remote_invalidations;	/* our tokens the peer invalidated */
 };
 
 /* Direct-TCP framing: each PDU is preceded by this many bytes of length. */

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RDMA read/write offload through the userspace interface, our client
+ * role against our server role on one host: the client registers a
+ * buffer (SMBDIRECT_REGISTER) and sends its descriptors in a PDU, as an
+ * SMB2 READ or WRITE would; the server moves the data with
+ * SMBDIRECT_RDMA_WRITE or SMBDIRECT_RDMA_READ and answers with a PDU,
+ * optionally with Send-with-Invalidate naming the token; the client
+ * checks the data, the SMBDIRECT_CMSG_INVALIDATED it should (or should
+ * not) get, and deregisters.
+ *
+ *   sdrdma -l ADDR TEST...
+ *     read    the server writes into the client's buffer (SMB2 READ)
+ *     write   the server reads the client's buffer (SMB2 WRITE)
+ *     inval   read with Send-with-Invalidate: the client is told
+ *     abuse   bad requests get clean errors
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/af_smbdirect.h>
+#include "sdcommon.h"
+
+static int family = AF_SMBDIRECT;
+
+static int sock_new(void)
+{
+	int fd = socket(family, SOCK_STREAM, 0);
+
+	CHECK(fd >= 0, "socket: %s", strerror(errno));
+	return fd;
+}
+
+static void pair(int *l, int *c, int *s)
+{
+	struct sockaddr_storage a = srv;
+	socklen_t al = sizeof(a);
+
+	*l = sock_new();
+	*port_of(&a) = 0;
+	CHECK(!bind(*l, (void *)&a, srvlen), "bind: %s", strerror(errno));
+	CHECK(!listen(*l, 8), "listen: %s", strerror(errno));
+	CHECK(!getsockname(*l, (void *)&a, &al), "getsockname");
+	*c = sock_new();
+	CHECK(!connect(*c, (void *)&a, al), "connect: %s", strerror(errno));
+	*s = accept(*l, NULL, NULL);
+	CHECK(*s >= 0, "accept: %s", strerror(errno));
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	ssize_t w;
+
+	while (n) {
+		w = send(fd, b, n, 0);
+		CHECK(w > 0, "send: %s", strerror(errno));
+		b += w;
+		n -= w;
+	}
+}
+
+static void recv_all(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+	ssize_t r;
+
+	while (n) {
+		r = recv(fd, b, n, 0);
+		CHECK(r > 0, "recv: %s", r ? strerror(errno) : "EOF");
+		b += r;
+		n -= r;
+	}
+}
+
+/* A PDU: 4-byte length, then the body. */
+static void send_pdu(int fd, const void *body, uint32_t len)
+{
+	uint8_t h[4] = { 0, len >> 16, len >> 8, len };
+
+	send_all(fd, h, 4);
+	send_all(fd, body, len);
+}
+
+static uint32_t recv_pdu(int fd, void *body, uint32_t max)
+{
+	uint8_t h[4];
+	uint32_t len;
+
+	recv_all(fd, h, 4);
+	len = h[1] << 16 | h[2] << 8 | h[3];
+	CHECK(len <= max, "PDU of %u bytes, room for %u", len, max);
+	recv_all(fd, body, len);
+	return len;
+}
+
+/*
+ * The response PDU, read with recvmsg to see the control message.
+ * Returns the handle an SMBDIRECT_CMSG_INVALIDATED named, or 0.
+ */
+static uint64_t recv_response(int fd)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(uint64_t)) * 4];
+	} cb;
+	uint8_t body[64];
+	struct iovec iov = { body, 4 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = &cb, .msg_controllen = sizeof(cb) };
+	struct cmsghdr *c;
+	uint64_t h = 0;
+	ssize_t n;
+
+	n = recvmsg(fd, &m, MSG_WAITALL);
+	CHECK(n == 4, "response header: %zd %s", n, strerror(errno));
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		CHECK(c->cmsg_level == SOL_SMBDIRECT &&
+		      c->cmsg_type == (int)SMBDIRECT_CMSG_INVALIDATED,
+		      "unexpected cmsg %d/%d", c->cmsg_level, c->cmsg_type);
+		memcpy(&h, CMSG_DATA(c), sizeof(h));
+	}
+	n = body[3];
+	recv_all(fd, body, n);
+	/* The cmsg may come with the body's bytes instead. */
+	return h;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = x;
+	}
+}
+
+struct req {
+	uint32_t nr;
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+};
+
+static int reg(int fd, void *p, size_t len, uint32_t access,
+	       struct req *q, uint64_t *handle)
+{
+	struct smbdirect_register r = {
+		.addr = (uintptr_t)p, .len = len, .access = access,
+		.max_descs = SMBDIRECT_MAX_DESCS,
+		.descs = (uintptr_t)q->d,
+	};
+	socklen_t l = sizeof(r);
+
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_REGISTER, &r, &l))
+		return -errno;
+	q->nr = r.nr_descs;
+	*handle = r.handle;
+	return 0;
+}
+
+static int64_t rdma(int fd, int op, void *p, size_t len, const struct req *q)
+{
+	struct smbdirect_rdma r = {
+		.addr = (uintptr_t)p, .len = len,
+		.descs = (uintptr_t)q->d, .nr_descs = q->nr,
+	};
+	socklen_t l = sizeof(r);
+
+	if (getsockopt(fd, SOL_SMBDIRECT, op, &r, &l))
+		return -errno;
+	return r.done;
+}
+
+static void respond(int s, uint32_t token)
+{
+	uint8_t body[8] = { 'd', 'o', 'n', 'e' };
+	uint8_t h[4] = { 0, 0, 0, sizeof(body) };
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct smbdirect_cmsg_remote_invalidate))];
+	} cb;
+	struct iovec iov[2] = { { h, 4 }, { body, sizeof(body) } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct smbdirect_cmsg_remote_invalidate ri = { token };
+	struct cmsghdr *c;
+
+	if (token) {
+		memset(&cb, 0, sizeof(cb));
+		m.msg_control = &cb;
+		m.msg_controllen = sizeof(cb);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SMBDIRECT;
+		c->cmsg_type = SMBDIRECT_CMSG_REMOTE_INVALIDATE;
+		c->cmsg_len = CMSG_LEN(sizeof(ri));
+		memcpy(CMSG_DATA(c), &ri, sizeof(ri));
+	}
+	CHECK(sendmsg(s, &m, 0) == 4 + sizeof(body), "response: %s",
+	      strerror(errno));
+}
+
+/*
+ * One SMB2-READ-like exchange of @len bytes at offset @off in the client's
+ * buffer (@write: the WRITE-like one).  @inval: answer with
+ * Send-with-Invalidate of the first token.
+ */
+static void exchange(int c, int s, size_t len, size_t off, bool write,
+		     bool inval, uint32_t seed)
+{
+	uint8_t *cb = malloc(len + off + 64), *sb = malloc(len + 64);
+	struct req q = { 0 }, got;
+	uint64_t h, note;
+	int64_t moved;
+	int err;
+
+	CHECK(cb && sb, "malloc %zu", len);
+	fill(sb, len, seed);
+	fill(cb + off, len, seed + 1);
+	err = reg(c, cb + off, len, write ? SMBDIRECT_ACCESS_REMOTE_READ :
+					    SMBDIRECT_ACCESS_REMOTE_WRITE,
+		  &q, &h);
+	CHECK(!err, "register %zu at +%zu: %s", len, off, strerror(-err));
+	CHECK(q.nr >= 1 && q.nr <= SMBDIRECT_MAX_DESCS, "%u descriptors",
+	      q.nr);
+	/* The request carries the descriptors, as channel info would. */
+	send_pdu(c, &q, offsetof(struct req, d) + q.nr * sizeof(q.d[0]));
+	memset(&got, 0, sizeof(got));
+	recv_pdu(s, &got, sizeof(got));
+	moved = rdma(s, write ? SMBDIRECT_RDMA_READ : SMBDIRECT_RDMA_WRITE,
+		     sb, len, &got);
+	CHECK(moved == (int64_t)len, "RDMA %s of %zu: %lld (%s)",
+	      write ? "read" : "write", len, (long long)moved,
+	      moved < 0 ? strerror(-moved) : "short");
+	respond(s, inval ? got.d[0].token : 0);
+	note = recv_response(c);
+	if (write)
+		CHECK(!memcmp(sb, cb + off, len), "WRITE data differs (%zu)",
+		      len);
+	else
+		CHECK(!memcmp(sb, cb + off, len), "READ data differs (%zu)",
+		      len);
+	CHECK(inval ? note == h : note == 0,
+	      "invalidation notice %llu, handle %llu, asked %d",
+	      (unsigned long long)note, (unsigned long long)h, inval);
+	CHECK(!setsockopt(c, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &h,
+			  sizeof(h)), "deregister: %s", strerror(errno));
+	/* Deregistered once only. */
+	CHECK(setsockopt(c, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &h,
+			 sizeof(h)) < 0 && errno == ENOENT,
+	      "second deregister: %s", strerror(errno));
+	free(cb);
+	free(sb);
+}
+
+static const size_t sizes[] = {
+	1, 7, 4095, 4096, 4097, 65536, 65537, 1 << 20, (1 << 20) + 4099,
+	4 << 20, 8 << 20,
+};
+
+static void t_rw(bool write, bool inval)
+{
+	int l, c, s;
+	size_t i, o;
+
+	pair(&l, &c, &s);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (o = 0; o < 2; o++)
+			exchange(c, s, sizes[i], o ? 4093 : 0, write, inval,
+				 i * 2 + o);
+	close(c);
+	close(s);
+	close(l);
+}
+
+static void t_abuse(void)
+{
+	struct smbdirect_info ci;
+	struct req q = { 0 }, bad;
+	socklen_t il = sizeof(ci);
+	uint64_t h = 0, h2;
+	uint8_t *buf = malloc(1 << 20), b[16];
+	void *ro;
+	int l, c, s, i;
+
+	pair(&l, &c, &s);
+	CHECK(!getsockopt(c, SOL_SMBDIRECT, SMBDIRECT_INFO, &ci, &il),
+	      "info");
+	/* bad access, zero length, beyond MaxReadWriteSize */
+	CHECK(reg(c, buf, 100, 3, &q, &h) == -EINVAL, "access 3 accepted");
+	CHECK(reg(c, buf, 0, SMBDIRECT_ACCESS_REMOTE_READ, &q, &h) == -EINVAL,
+	      "zero length accepted");
+	CHECK(reg(c, buf, (size_t)ci.max_read_write_size + 1,
+		  SMBDIRECT_ACCESS_REMOTE_READ, &q, &h) == -EMSGSIZE,
+	      "registration past MaxReadWriteSize %u", ci.max_read_write_size);
+	/* read-only memory for the peer to write into */
+	ro = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(ro != MAP_FAILED, "mmap");
+	CHECK(reg(c, ro, 8192, SMBDIRECT_ACCESS_REMOTE_WRITE, &q, &h) ==
+	      -EFAULT, "read-only memory registered for remote write");
+	/* ... is fine for the peer to read */
+	CHECK(!reg(c, ro, 8192, SMBDIRECT_ACCESS_REMOTE_READ, &q, &h),
+	      "read-only memory for remote read: %s", strerror(errno));
+	/* unmapped memory */
+	CHECK(reg(c, (void *)16, 4096, SMBDIRECT_ACCESS_REMOTE_READ, &q,
+		  &h2) == -EFAULT, "unmapped memory registered");
+	/* unknown handles */
+	h2 = h + 1000;
+	CHECK(setsockopt(c, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &h2,
+			 sizeof(h2)) < 0 && errno == ENOENT, "unknown handle");
+	/* descriptors the server is handed: zero length, wrapping, too many */
+	bad = q;
+	bad.d[0].length = 0;
+	CHECK(rdma(s, SMBDIRECT_RDMA_READ, buf, 8192, &bad) == -EINVAL,
+	      "zero-length descriptor");
+	bad = q;
+	bad.d[0].offset = ~0ULL - 10;
+	CHECK(rdma(s, SMBDIRECT_RDMA_READ, buf, 8192, &bad) == -EINVAL,
+	      "wrapping descriptor");
+	bad = q;
+	bad.nr = SMBDIRECT_MAX_DESCS + 1;
+	CHECK(rdma(s, SMBDIRECT_RDMA_READ, buf, 8192, &bad) == -EMSGSIZE,
+	      "too many descriptors");
+	/* a length past the region: the peer's HCA refuses, the link fails */
+	bad = q;
+	bad.d[0].length = 1 << 20;
+	CHECK(rdma(s, SMBDIRECT_RDMA_READ, buf, 1 << 20, &bad) < 0,
+	      "read past the registered region succeeded");
+	CHECK(recv(s, b, 1, MSG_DONTWAIT) <= 0, "connection survived");
+	/* registrations die with the socket; the module must unload later */
+	close(c);
+	close(s);
+	/* past RLIMIT_MEMLOCK */
+	pair(&l, &c, &s);
+	{
+		struct rlimit rl = { 64 << 10, 64 << 10 };
+
+		CHECK(!setrlimit(RLIMIT_MEMLOCK, &rl), "setrlimit");
+		if (geteuid() == 0)
+			printf("root: CAP_IPC_LOCK bypasses RLIMIT_MEMLOCK\n");
+		i = reg(c, buf, 1 << 20, SMBDIRECT_ACCESS_REMOTE_READ, &q, &h);
+		CHECK(geteuid() == 0 ? i == 0 : i == -ENOMEM,
+		      "registration past RLIMIT_MEMLOCK: %d", i);
+	}
+	close(c);
+	close(s);
+	close(l);
+	free(buf);
+}
+
+int main(int argc, char **argv)
+{
+	int opt, i;
+
+	while ((opt = getopt(argc, argv, "l:f:")) != -1) {
+		if (opt == 'l')
+			set_addr(optarg);
+		else if (opt == 'f')
+			family = atoi(optarg);
+	}
+	CHECK(srvlen && optind < argc, "usage: sdrdma -l ADDR TEST...");
+	for (i = optind; i < argc; i++) {
+		if (!strcmp(argv[i], "read"))
+			t_rw(false, false);
+		else if (!strcmp(argv[i], "write"))
+			t_rw(true, false);
+		else if (!strcmp(argv[i], "inval"))
+			t_rw(false, true);
+		else if (!strcmp(argv[i], "abuse"))
+			t_abuse();
+		else
+			die("unknown test %s", argv[i]);
+		printf("%s: ok\n", argv[i]);
+	}
+	return 0;
+}
