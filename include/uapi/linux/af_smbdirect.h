@@ -85,7 +85,7 @@
  *	max_descs descriptors at descs and returns their number and a handle.
  *	The pages are pinned and charged to RLIMIT_MEMLOCK until
  *	deregistered or the socket closes.  Errors: EINVAL (bad access,
- *	zero length, unaligned to nothing), EMSGSIZE (len above the
+ *	zero length), EMSGSIZE (len above the
  *	negotiated MaxReadWriteSize or more descriptors needed than
  *	max_descs), ENOBUFS (too many registrations), ENOMEM (RLIMIT_MEMLOCK
  *	or memory), EFAULT, ENOTCONN.
