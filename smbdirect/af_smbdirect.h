@@ -208,6 +208,7 @@ struct afsmbd_sock {
 	bool closing;
 	/* violations of children that failed in negotiate, never accepted */
 	atomic64_t child_violations;
+	struct list_head all;		/* every socket, for /proc/net */
 };
 
 static inline struct afsmbd_sock *afsmbd_sk(const struct sock *sk)
@@ -270,6 +271,12 @@ void afsmbd_rd_atom(struct afsmbd_conn *conn, u8 *initiator, u8 *responder);
 bool afsmbd_is_iwarp(struct rdma_cm_id *id);
 extern unsigned int afsmbd_connect_timeout;
 extern unsigned int afsmbd_ack_timeout;
+
+/* diag.c: /proc/net/smbdirect */
+void afsmbd_diag_add(struct sock *sk);
+void afsmbd_diag_del(struct sock *sk);
+int afsmbd_diag_init(void);
+void afsmbd_diag_exit(void);
 
 /* listen.c: listener children and the accept queue */
 int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,

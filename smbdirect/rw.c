@@ -19,6 +19,7 @@
 #include <rdma/rw.h>
 #include "af_smbdirect.h"
 #include "compat.h"
+#include "trace.h"
 
 struct afsmbd_rw_op {
 	struct ib_cqe cqe;
@@ -125,6 +126,8 @@ out:
 	}
 	kfree(ctx);
 	kfree(sgt);
+	trace_afsmbd_rdma(afsmbd_conn_sk(conn), dir == DMA_TO_DEVICE ?
+			  "write" : "read", err ? 0 : moved, n, err);
 	return err ? err : moved;
 }
 

@@ -25,6 +25,7 @@ static struct proto afsmbd_proto = {
 
 static void afsmbd_sk_destruct(struct sock *sk)
 {
+	afsmbd_diag_del(sk);
 	afsmbd_conn_destruct(&afsmbd_sk(sk)->conn);
 }
 
@@ -41,6 +42,7 @@ void afsmbd_sock_init(struct sock *sk)
 	INIT_LIST_HEAD(&ss->acceptq);
 	atomic64_set(&ss->child_violations, 0);
 	sk->sk_destruct = afsmbd_sk_destruct;
+	afsmbd_diag_add(sk);
 }
 
 /* Validate a user address: sockaddr_in or sockaddr_in6 only. */
@@ -832,10 +834,15 @@ int afsmbd_socket_init(void)
 	err = proto_register(&afsmbd_proto, 1);
 	if (err)
 		goto fail_wq;
-	err = sock_register(&afsmbd_family_ops);
+	err = afsmbd_diag_init();
 	if (err)
 		goto fail_proto;
+	err = sock_register(&afsmbd_family_ops);
+	if (err)
+		goto fail_diag;
 	return 0;
+fail_diag:
+	afsmbd_diag_exit();
 fail_proto:
 	proto_unregister(&afsmbd_proto);
 fail_wq:
@@ -849,6 +856,7 @@ void afsmbd_socket_exit(void)
 	sock_unregister(afsmbd_family);
 	/* Teardowns drop their socket (and module) reference last. */
 	afsmbd_conn_exit();
+	afsmbd_diag_exit();
 	proto_unregister(&afsmbd_proto);
 	destroy_workqueue(afsmbd_alloc_wq);
 	destroy_workqueue(afsmbd_wq);
