@@ -482,7 +482,8 @@ static void afsmbd_teardown_work(struct work_struct *work)
 		 * peer that closed inside a PDU cut the stream (ECONNRESET
 		 * after the partial bytes, not a clean EOF).
 		 */
-		afsmbd_conn_fail(conn, conn->reasm.active ? -ECONNRESET : 0);
+		conn->rx_cut = conn->reasm.active;
+		afsmbd_conn_fail(conn, conn->rx_cut ? -ECONNRESET : 0);
 		afsmbd_mr_teardown(conn);
 		afsmbd_conn_free_res(conn);
 		mutex_lock(&conn->mutex);
@@ -1094,6 +1095,11 @@ int afsmbd_conn_bind(struct sock *sk, struct sockaddr *addr)
 		return PTR_ERR(id);
 	if (sk->sk_reuse) {
 		err = rdma_set_reuseaddr(id, 1);
+		if (err)
+			goto fail;
+	}
+	if (addr->sa_family == AF_INET6) {
+		err = rdma_set_afonly(id, sk->sk_ipv6only);
 		if (err)
 			goto fail;
 	}

@@ -332,8 +332,15 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 		}
 		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN ||
-		    READ_ONCE(conn->state) == AFSMBD_C_FAILED)
+		    READ_ONCE(conn->state) == AFSMBD_C_FAILED) {
+			/*
+			 * Never a clean EOF inside a PDU, even once a writer
+			 * has taken the socket error.
+			 */
+			if (!copied && conn->rx_cut)
+				err = -ECONNRESET;
 			break;
+		}
 		if (!timeo) {
 			err = -EAGAIN;
 			break;

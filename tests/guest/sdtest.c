@@ -44,10 +44,11 @@
 #define MAX_PAYLOAD	(1364 - 24)
 
 static int fam = AF_SMBDIRECT;
+static int proto, ipproto;	/* -I: socket(AF_INET/6, .., IPPROTO_SMBDIRECT) */
 
 static int sock_new(void)
 {
-	int fd = socket(fam, SOCK_STREAM, 0);
+	int fd = socket(fam, SOCK_STREAM, proto);
 
 	CHECK(fd >= 0, "socket: %s", strerror(errno));
 	return fd;
@@ -435,7 +436,7 @@ static void t_nbconnect(void)
 	int l, c, s, err, ev;
 
 	l = listener(4);
-	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, proto);
 	CHECK(c >= 0, "socket");
 	CHECK(connect(c, (void *)&srv, srvlen) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect: %s", strerror(errno));
@@ -448,7 +449,7 @@ static void t_nbconnect(void)
 	close3(l, c, s);
 
 	/* To a port with no listener: EPOLLERR and ECONNREFUSED. */
-	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, proto);
 	CHECK(connect(c, (void *)&srv, srvlen) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect 2: %s", strerror(errno));
 	ev = wait_connect(c, &err);
@@ -1595,7 +1596,7 @@ static void lclose_round(int round)
 	CHECK(write_all(rc[0], (uint8_t[]){ 0, 0, 0, 2, 'h', 'i' }, 6) == 0,
 	      "write: %s", strerror(errno));
 	for (i = 0; i < LCLOSE_NB; i++) {
-		nb[i] = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		nb[i] = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, proto);
 		CHECK(nb[i] >= 0, "socket");
 		CHECK(connect(nb[i], (void *)&srv, srvlen) < 0 &&
 		      errno == EINPROGRESS, "non-blocking connect %d: %s", i,
@@ -2065,9 +2066,11 @@ int main(int argc, char **argv)
 			fam = AF_SMBDIRECT;
 		fclose(f);
 	}
-	while ((opt = getopt(argc, argv, "l:p:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:p:n:s:I")) != -1) {
 		if (opt == 'l')
 			addr = optarg;
+		else if (opt == 'I')
+			ipproto = 1;
 		else if (opt == 'p')
 			opt_port = atoi(optarg);
 		else if (opt == 'n')
@@ -2075,11 +2078,16 @@ int main(int argc, char **argv)
 		else if (opt == 's')
 			opt_seed = strtoul(optarg, NULL, 0);
 		else
-			die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST");
+			die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] [-I] TEST");
 	}
 	if (optind >= argc)
-		die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST");
+		die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] [-I] TEST");
 	set_addr(addr);
+	/* -I: the IPPROTO_SMBDIRECT entry point instead of AF_SMBDIRECT. */
+	if (ipproto) {
+		fam = srv.ss_family;
+		proto = IPPROTO_SMBDIRECT;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	alarm(240);
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

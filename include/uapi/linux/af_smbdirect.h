@@ -29,6 +29,15 @@
 #define SOL_SMBDIRECT		289
 
 /*
+ * The upstream series' entry point, which the module also registers when
+ * the kernel has none of its own: socket(AF_INET or AF_INET6, SOCK_STREAM,
+ * IPPROTO_SMBDIRECT) gives the same socket as AF_SMBDIRECT.
+ */
+#ifndef IPPROTO_SMBDIRECT
+#define IPPROTO_SMBDIRECT	257
+#endif
+
+/*
  * Options at level SOL_SMBDIRECT.  Values are __u32 unless noted.
  *
  * SMBDIRECT_KEEPALIVE_INTERVAL  seconds, get/set at any time.  Idle time
