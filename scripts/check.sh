@@ -138,6 +138,15 @@ for k in $built; do
 	[ -f "$AFS_TOP/tests/guest/stream.sh" ] &&
 		guest "stream-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh"
 	guest "options-$k" -k "$k" "$AFS_TOP/tests/guest/options.sh"
+	guest "rdma-$k" -k "$k" "$AFS_TOP/tests/guest/rdma.sh"
+	# The listing and trace events: the oldest kernel and the debug one;
+	# the IPPROTO_SMBDIRECT entry through the stream suite: oldest, newest.
+	case $k in bookworm | debug)
+		guest "diag-$k" -k "$k" "$AFS_TOP/tests/guest/diag.sh" ;;
+	esac
+	case $k in bookworm | sid)
+		guest "stream-ipproto-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh" --ipproto ;;
+	esac
 	# The in-kernel consumer builds for every kernel; it runs on the
 	# oldest and on the debug kernel.
 	case $k in bookworm | debug)
@@ -151,6 +160,7 @@ case " $built " in *" debug "*)
 	guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh"
 	guest "stream-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/stream.sh"
 	guest "options-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/options.sh"
+	guest "rdma-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/rdma.sh"
 	guest "interop-cifs-debug" -k debug "$AFS_TOP/tests/guest/interop.sh"
 	guest "interop-ksmbd-debug" -k debug "$AFS_TOP/tests/guest/interop-ksmbd.sh"
 	guest "violations-debug" -k debug "$AFS_TOP/tests/guest/violations.sh"
