@@ -13,7 +13,7 @@ if [ ! -x "$SDO" ] || [ "$AFS_TOP/tests/guest/sdopt.c" -nt "$SDO" ]; then
 	make -s -C "$AFS_TOP/tests/guest" >/dev/null || { fail "build sdopt"; afs_done; }
 fi
 
-all="limits negotiated device counters tcpinfo timeout port solsocket ioctls epoll select sndtimeo iov linger chunkecho bothwrite"
+all="limits negotiated device counters tcpinfo timeout port solsocket ioctls epoll select sndtimeo iov linger chunkecho bothwrite protocol memlimit bufbytes memtotal"
 tests=${*:-$all}
 
 check "insmod af_smbdirect" afs_insmod
