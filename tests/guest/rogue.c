@@ -55,9 +55,10 @@
  *   silent                     8 peers connect and never negotiate: the
  *                              listener's buffer_bytes stays at a few
  *                              hundred bytes each, none is accepted
- *   lclose                     (lifecycle.sh) rounds of a listener with
+ *   lclose                     (lifecycle.sh) 4 rounds of a listener with
  *                              connect_timeout 1 closed while children
- *                              time out and others send a bad request
+ *                              time out and others send a bad request;
+ *                              two more send one as soon as connected
  *
  * Exit status 0 when everything behaved as expected.  rogue releases all
  * its RDMA resources explicitly and fails if any release fails.
@@ -561,6 +562,25 @@ static int ep_send(struct ep *e, const void *msg, int len)
 		usleep(1000);
 	}
 	return e->send_errors > errs ? (int)e->last_send_status : 0;
+}
+
+/* Post @len bytes of @msg without waiting for the completion. */
+static void ep_send_nowait(struct ep *e, const void *msg, int len)
+{
+	int slot = NR_RECV + (e->send_next++ % NR_SEND);
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(e->buf + slot * SLOT),
+		.length = len,
+		.lkey = e->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = slot, .sg_list = &sge, .num_sge = 1,
+		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	memcpy(e->buf + slot * SLOT, msg, len);
+	if (!ibv_post_send(e->id->qp, &wr, &bad))
+		e->sends_posted++;
 }
 
 /*
@@ -1525,9 +1545,11 @@ static int silent_mode(void)
 
 /* ---- lclose: listener closed while its children fail on their own ---- */
 
+/* In connect order: */
+#define LCLOSE_EARLY	2	/* send a bad request as soon as connected */
+#define LCLOSE_BAD	4	/* send one while the listener closes */
 #define LCLOSE_SILENT	4	/* time out (listener's connect_timeout 1 s) */
-#define LCLOSE_BAD	4	/* send a bad negotiate request during close */
-#define LCLOSE_ROUNDS	6
+#define LCLOSE_ROUNDS	4
 
 struct closer {
 	int l;
@@ -1545,7 +1567,7 @@ static void *closer_thread(void *arg)
 
 static int lclose_mode(void)
 {
-	static struct ep e[LCLOSE_SILENT + LCLOSE_BAD];
+	static struct ep e[LCLOSE_SILENT + LCLOSE_BAD + LCLOSE_EARLY];
 	struct neg_req bad = {
 		.min_version = V1, .max_version = V1, .credits_requested = 0,
 		.preferred_send_size = K_MAX_RECV,
@@ -1557,8 +1579,8 @@ static int lclose_mode(void)
 	uint32_t one = 1;
 	uint8_t m[SLOT];
 	pthread_t th;
-	int r, i, n = LCLOSE_SILENT + LCLOSE_BAD, l;
-	long t0;
+	int r, i, n = LCLOSE_SILENT + LCLOSE_BAD + LCLOSE_EARLY, l;
+	long t0, t1, tc;
 
 	srand(getpid());
 	for (r = 0; r < LCLOSE_ROUNDS; r++) {
@@ -1567,27 +1589,36 @@ static int lclose_mode(void)
 			       &one, sizeof(one)))
 			die("SMBDIRECT_CONNECT_TIMEOUT: %s", strerror(errno));
 		t0 = now_ms();
-		for (i = 0; i < n; i++)
+		enc_neg_req(m, &bad);
+		for (i = 0; i < n; i++) {
 			rogue_connect(&e[i], &la);
-		/* Around the silent children's negotiate timeout. */
-		usleep((700 + rand() % 600) * 1000);
+			/* While the listener may still be in its handler. */
+			if (i < LCLOSE_EARLY)
+				ep_send_nowait(&e[i], m, NEG_REQ_LEN);
+		}
+		tc = now_ms();
+		/* Around the last silent children's negotiate timeout. */
+		usleep((300 + rand() % 700) * 1000);
 		cl.l = l;
 		if (pthread_create(&th, NULL, closer_thread, &cl))
 			die("pthread_create");
+		/* Spread over the close: children failing while it walks
+		 * them (a slow walk too). */
 		usleep(rand() % 3000);
-		enc_neg_req(m, &bad);
-		for (i = LCLOSE_SILENT; i < n; i++) {
-			ep_send(&e[i], m, NEG_REQ_LEN);
-			usleep(rand() % 2000);
+		for (i = LCLOSE_EARLY; i < LCLOSE_EARLY + LCLOSE_BAD; i++) {
+			ep_send_nowait(&e[i], m, NEG_REQ_LEN);
+			usleep(rand() % 250000);
 		}
 		pthread_join(th, NULL);
-		say("round %d: listener closed %ld ms after the first connect",
-		    r, cl.t - t0);
+		t1 = now_ms();
 		for (i = 0; i < n; i++) {
 			EXPECT(!ep_wait_disconnect(&e[i], TMO_MS),
 			       "round %d: connection %d never dropped", r, i);
 			ep_destroy(&e[i]);
 		}
+		say("round %d: listener closed %ld ms after the first connect "
+		    "(connected in %ld ms); all dropped %ld ms later", r,
+		    cl.t - t0, tc - t0, now_ms() - t1);
 	}
 	/* The port works again for a good listener. */
 	l = smbd_listener(&la);

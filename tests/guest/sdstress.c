@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -189,15 +190,31 @@ static struct slot {
 	_Atomic double deadline;	/* 0: idle */
 	const char *what;
 	int arg;
+	atomic_int used;
 } slots[NSLOTS];
 static atomic_int nslots;
 
 static struct slot *slot_new(void)
 {
-	int i = atomic_fetch_add(&nslots, 1);
+	int i, zero, n;
 
+	for (i = 0; i < NSLOTS; i++) {
+		zero = 0;
+		if (atomic_compare_exchange_strong(&slots[i].used, &zero, 1))
+			break;
+	}
 	CHECK(i < NSLOTS, "too many watched threads");
+	atomic_store(&slots[i].deadline, 0);
+	n = atomic_load(&nslots);
+	while (n < i + 1 && !atomic_compare_exchange_weak(&nslots, &n, i + 1))
+		;
 	return &slots[i];
+}
+
+static void slot_free(struct slot *s)
+{
+	atomic_store(&s->deadline, 0);
+	atomic_store(&s->used, 0);
 }
 
 static void op_begin(struct slot *s, const char *what, int arg, double secs)
@@ -416,22 +433,62 @@ static int recv_check(int fd, uint8_t *b, uint32_t seed, uint32_t pdu,
 static atomic_int stop;
 static int storm_l;
 
-struct srvq {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int fd[256];
-	int head, count;
-};
+static atomic_int storm_servers;	/* server threads alive */
 
-static struct srvq sq = {
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 0 }, 0, 0
-};
+/* Server side of one storm connection: close, close later, or echo. */
+static void *storm_server(void *arg)
+{
+	int s = (int)(intptr_t)arg, err;
+	struct slot *w = slot_new();
+	uint32_t r = seed_of(s + 100);
+	uint8_t *b = malloc(MAX_PDU + 4);
+	size_t len;
+
+	switch (xs(&r) % 4) {
+	case 0:
+		break;
+	case 1:
+		usleep(xs(&r) % 20000);
+		break;
+	default:
+		/* Echo until EOF: the client checks the bytes. */
+		set_timeouts(s, 20);
+		for (;;) {
+			op_begin(w, "server echo", s, 30);
+			err = recv_all(s, b, 4);
+			len = (size_t)b[1] << 16 | b[2] << 8 | b[3];
+			if (!err && len > MAX_PDU)
+				err = EBADMSG;
+			if (!err)
+				err = recv_all(s, b + 4, len);
+			if (!err)
+				err = send_all(s, b, len + 4);
+			op_end(w);
+			if (err) {
+				tally("server echo", err);
+				if (!clean(err))
+					FAILED("server echo: %s", ename(err));
+				break;
+			}
+		}
+		break;
+	}
+	close(s);
+	free(b);
+	slot_free(w);
+	atomic_fetch_sub(&storm_servers, 1);
+	return NULL;
+}
 
 static void *storm_acceptor(void *arg)
 {
 	struct slot *w = slot_new();
+	pthread_attr_t attr;
+	pthread_t t;
 	int s;
 
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while (!atomic_load(&stop)) {
 		op_begin(w, "accept", 0, 30);
 		s = accept_within(storm_l, 100);
@@ -444,73 +501,14 @@ static void *storm_acceptor(void *arg)
 			continue;
 		}
 		tally("accept", 0);
-		pthread_mutex_lock(&sq.lock);
-		if (sq.count < 256) {
-			sq.fd[(sq.head + sq.count++) % 256] = s;
-			s = -1;
-			pthread_cond_signal(&sq.cond);
-		}
-		pthread_mutex_unlock(&sq.lock);
-		if (s >= 0)
+		/* A thread per connection, so no client waits for another. */
+		atomic_fetch_add(&storm_servers, 1);
+		if (pthread_create(&t, &attr, storm_server,
+				   (void *)(intptr_t)s)) {
+			atomic_fetch_sub(&storm_servers, 1);
 			close(s);
-	}
-	return NULL;
-}
-
-/* Server side of a storm connection: close, close later, or echo. */
-static void *storm_server(void *arg)
-{
-	struct slot *w = slot_new();
-	uint32_t r = seed_of((uintptr_t)arg + 100);
-	uint8_t *b = malloc(MAX_PDU + 4);
-	size_t len;
-	int s, err;
-
-	for (;;) {
-		pthread_mutex_lock(&sq.lock);
-		while (!sq.count && !atomic_load(&stop))
-			pthread_cond_wait(&sq.cond, &sq.lock);
-		if (!sq.count) {
-			pthread_mutex_unlock(&sq.lock);
-			break;
 		}
-		s = sq.fd[sq.head];
-		sq.head = (sq.head + 1) % 256;
-		sq.count--;
-		pthread_mutex_unlock(&sq.lock);
-
-		switch (xs(&r) % 4) {
-		case 0:
-			break;
-		case 1:
-			usleep(xs(&r) % 20000);
-			break;
-		default:
-			/* Echo until EOF: the client checks the bytes. */
-			set_timeouts(s, 20);
-			for (;;) {
-				op_begin(w, "server echo", s, 30);
-				err = recv_all(s, b, 4);
-				len = (size_t)b[1] << 16 | b[2] << 8 | b[3];
-				if (!err && len > MAX_PDU)
-					err = EBADMSG;
-				if (!err)
-					err = recv_all(s, b + 4, len);
-				if (!err)
-					err = send_all(s, b, len + 4);
-				op_end(w);
-				if (err) {
-					if (!clean(err))
-						FAILED("server echo: %s",
-						       ename(err));
-					break;
-				}
-			}
-			break;
-		}
-		close(s);
 	}
-	free(b);
 	return NULL;
 }
 
@@ -524,6 +522,7 @@ static void *storm_client(void *arg)
 	static const size_t lens[] = { 1, 1340, 1341, 5000, 70000 };
 	int fd, err, k, act;
 	uint32_t one = 1;
+	const char *what;
 
 	while (!atomic_load(&stop)) {
 		act = xs(&r) % 6;
@@ -578,15 +577,31 @@ static void *storm_client(void *arg)
 				fill(e, id, k, len);
 				op_begin(w, "echo", k, 40);
 				err = send_all(fd, e, len + 4);
-				if (!err)
+				what = "write";
+				if (!err) {
 					err = recv_check(fd, b, id, k, len,
 							 "echo");
+					what = "read";
+				}
 				op_end(w);
 				if (err) {
 					/* The server may close instead. */
 					tally("echo", err);
-					if (!clean(err) && err != EBADMSG)
-						FAILED("echo: %s", ename(err));
+					if (!clean(err) && err != EBADMSG) {
+						struct smbdirect_info in =
+							info_of(fd);
+
+						FAILED("echo: %s of PDU %d (%zu "
+						       "bytes): %s; state %u "
+						       "credits %u/%u posted %u "
+						       "msgs tx %llu rx %llu",
+						       what, k, len, ename(err),
+						       in.state, in.send_credits,
+						       in.recv_credits,
+						       in.recv_posted,
+						       (unsigned long long)in.tx_msgs,
+						       (unsigned long long)in.rx_msgs);
+					}
 					break;
 				}
 				tally("echo", 0);
@@ -626,16 +641,13 @@ static void *storm_client(void *arg)
 static void t_storm(void)
 {
 	int n = opt_n > 0 ? opt_n : 6, t = opt_t > 0 ? opt_t : 60, i;
-	pthread_t ta, ts[2], tc[64];
+	pthread_t ta, tc[64];
 	double t0 = now_s();
 
 	CHECK(n <= 64, "-n at most 64");
 	find_refused_port();
 	storm_l = listener(64);
 	pthread_create(&ta, NULL, storm_acceptor, NULL);
-	for (i = 0; i < 2; i++)
-		pthread_create(&ts[i], NULL, storm_server,
-			       (void *)(uintptr_t)i);
 	for (i = 0; i < n; i++)
 		pthread_create(&tc[i], NULL, storm_client,
 			       (void *)(uintptr_t)i);
@@ -644,11 +656,12 @@ static void t_storm(void)
 	for (i = 0; i < n; i++)
 		pthread_join(tc[i], NULL);
 	pthread_join(ta, NULL);
-	pthread_mutex_lock(&sq.lock);
-	pthread_cond_broadcast(&sq.cond);
-	pthread_mutex_unlock(&sq.lock);
-	for (i = 0; i < 2; i++)
-		pthread_join(ts[i], NULL);
+	/* Server threads end at their peer's close (20 s at most). */
+	for (i = 0; i < 300 && atomic_load(&storm_servers); i++)
+		usleep(100000);
+	if (atomic_load(&storm_servers))
+		FAILED("%d server threads still running 30 s after the "
+		       "clients stopped", atomic_load(&storm_servers));
 	close(storm_l);
 	printf("storm: %d threads for %.0f s\n", n, now_s() - t0);
 	tally_print();
@@ -661,6 +674,8 @@ static void t_storm(void)
 struct shutter {
 	int fd;
 	useconds_t delay;
+	unsigned int state;	/* 0: after delay; else once in this phase */
+	unsigned int seen;	/* the phase it was shut down in */
 	int err;
 	double t;
 };
@@ -668,8 +683,22 @@ struct shutter {
 static void *shutter_fn(void *arg)
 {
 	struct shutter *s = arg;
+	double end = now_s() + 5;
+	unsigned int st;
 
-	usleep(s->delay);
+	if (s->state) {
+		/* Spin until the setup reaches the phase (or passed it). */
+		do {
+			st = info_of(s->fd).state;
+			if (st >= s->state)
+				break;
+			sched_yield();
+		} while (now_s() < end);
+		usleep(s->delay % 2000);
+		s->seen = st;
+	} else {
+		usleep(s->delay);
+	}
 	s->err = shutdown(s->fd, SHUT_RDWR) ? errno : 0;
 	s->t = now_s();
 	return NULL;
@@ -721,6 +750,9 @@ static void t_connshut(void)
 		sh.fd = fd;
 		sh.delay = xs(&r) % (useconds_t)(setup * 1.5e6 + 1);
 		sh.err = 0;
+		/* Every other round, at a given phase of the setup: address
+		 * and route resolution, RDMA connect, negotiate. */
+		sh.state = i % 2 ? (unsigned int[]){ 1, 2, 3, 5 }[(i / 2) % 4] : 0;
 		pthread_create(&tsh, NULL, shutter_fn, &sh);
 		t0 = now_s();
 		op_begin(w, "connect raced by shutdown, round", i, 10);
@@ -858,8 +890,8 @@ struct mpair {
 	int err;
 };
 
-static const size_t many_lens[] = { 1, 1000, 5000, 1341 };
-#define MANY_PDUS 4
+static const size_t many_lens[] = { 1, 5000 };
+#define MANY_PDUS 2
 
 static void *many_one(void *arg)
 {
@@ -889,16 +921,50 @@ static void *many_one(void *arg)
 	return NULL;
 }
 
+struct mconn {
+	struct mpair *m;
+	int n, first, step, l;
+	pthread_mutex_t *lock;
+};
+
+/* Connect pairs first, first + step, ...; accept whatever is queued. */
+static void *many_connector(void *arg)
+{
+	struct mconn *mc = arg;
+	struct slot *w = slot_new();
+	int i, fd;
+
+	for (i = mc->first; i < mc->n; i += mc->step) {
+		fd = sock_new(0);
+		CHECK(fd >= 0, "socket %d: %s", i, strerror(errno));
+		setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 16);
+		setu(fd, SMBDIRECT_SEND_CREDIT_TARGET, 16);
+		op_begin(w, "connect of pair", i, 60);
+		CHECK(!connect(fd, (void *)&srv, srvlen),
+		      "connect %d of %d: %s", i + 1, mc->n, strerror(errno));
+		op_end(w);
+		mc->m[i].c = fd;
+		mc->m[i].idx = i;
+	}
+	slot_free(w);
+	return NULL;
+}
+
 static void t_many(void)
 {
-	int n = opt_n > 0 ? opt_n : 256, i, l, fd, bad = 0;
+	enum { NCONN = 4 };
+	int n = opt_n > 0 ? opt_n : 256, i, j, l, bad = 0;
 	struct mpair *m = calloc(n, sizeof(*m));
-	pthread_t *t = calloc(n, sizeof(*t));
+	pthread_t *t = calloc(n, sizeof(*t)), tc[NCONN];
+	struct mconn mc[NCONN];
 	struct slot *w = slot_new();
+	struct sockaddr_storage peer, local;
+	socklen_t len;
 	pthread_attr_t attr;
 	pthread_barrier_t go;
 	uint64_t want = 0;
 	double t0 = now_s();
+	int *acc = calloc(n, sizeof(int));
 
 	for (i = 0; i < MANY_PDUS; i++)
 		want += many_lens[i];
@@ -906,19 +972,31 @@ static void t_many(void)
 	/* Small windows: n pairs of buffers stay modest. */
 	setu(l, SMBDIRECT_RECV_CREDIT_MAX, 16);
 	setu(l, SMBDIRECT_SEND_CREDIT_TARGET, 16);
+	for (i = 0; i < NCONN; i++) {
+		mc[i] = (struct mconn){ .m = m, .n = n, .first = i,
+					.step = NCONN, .l = l };
+		pthread_create(&tc[i], NULL, many_connector, &mc[i]);
+	}
 	for (i = 0; i < n; i++) {
-		fd = sock_new(0);
-		CHECK(fd >= 0, "socket %d: %s", i, strerror(errno));
-		setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 16);
-		setu(fd, SMBDIRECT_SEND_CREDIT_TARGET, 16);
-		op_begin(w, "connect of pair", i, 60);
-		CHECK(!connect(fd, (void *)&srv, srvlen),
-		      "connect %d of %d: %s", i + 1, n, strerror(errno));
-		m[i].c = fd;
-		m[i].s = accept_within(l, 60000);
+		op_begin(w, "accept of pair", i, 60);
+		acc[i] = accept_within(l, 60000);
 		op_end(w);
-		CHECK(m[i].s >= 0, "accept %d: %s", i + 1, strerror(errno));
-		m[i].idx = i;
+		CHECK(acc[i] >= 0, "accept %d: %s", i + 1, strerror(errno));
+	}
+	for (i = 0; i < NCONN; i++)
+		pthread_join(tc[i], NULL);
+	/* Match each accepted socket to its client by address. */
+	for (i = 0; i < n; i++) {
+		len = sizeof(peer);
+		CHECK(!getpeername(acc[i], (void *)&peer, &len), "getpeername");
+		for (j = 0; j < n; j++) {
+			len = sizeof(local);
+			if (!getsockname(m[j].c, (void *)&local, &len) &&
+			    *port_of(&local) == *port_of(&peer))
+				break;
+		}
+		CHECK(j < n, "accepted socket %d has no client", i);
+		m[j].s = acc[i];
 	}
 	printf("many: %d connections up in %.1f s\n", n, now_s() - t0);
 	for (i = 0; i < n; i++)
@@ -956,6 +1034,7 @@ static void t_many(void)
 	close(l);
 	printf("many: %d pairs checked in %.1f s, %d bad\n", n,
 	       now_s() - t0, bad);
+	free(acc);
 	free(m);
 	free(t);
 }
@@ -987,6 +1066,8 @@ static void *stream_fn(void *arg)
 		if (st->write) {
 			fill(b, st->idx, k, len);
 			err = send_all(st->fd, b, len + 4);
+			/* Live, not flat out: the guest must stay usable. */
+			usleep(2000);
 		} else {
 			err = recv_check(st->fd, b, st->idx, k, len, "stream");
 		}
@@ -1002,10 +1083,12 @@ static void *stream_fn(void *arg)
 
 static void t_traffic(void)
 {
-	int n = opt_n > 0 ? opt_n : 4, i, l, c, s, left;
+	int n = opt_n > 0 ? opt_n : 2, i, l, c, s, left;
 	struct stream *st = calloc(4 * n, sizeof(*st));
 	pthread_t *t = calloc(4 * n, sizeof(*t));
 	double first = 0;
+
+	struct linger lg = { 1, 0 };
 
 	l = listener(n);
 	for (i = 0; i < n; i++) {
@@ -1014,6 +1097,12 @@ static void t_traffic(void)
 		      strerror(errno));
 		s = accept_within(l, 30000);
 		CHECK(s >= 0, "accept: %s", strerror(errno));
+		/*
+		 * No flush at close: a killed process closes both ends, and
+		 * neither reads any more (10 s each otherwise).
+		 */
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		/* c -> s and s -> c, each with its own seed */
 		st[4 * i] = (struct stream){ .fd = c, .write = 1, .idx = 2 * i };
 		st[4 * i + 1] = (struct stream){ .fd = s, .idx = 2 * i };
