@@ -92,25 +92,25 @@ step() {
 	local t0=$SECONDS
 	case $1 in
 	storm)
-		checkv "storm: 6 threads connecting and closing at random points for 40 s (IPv4)" \
-			timeout 200 "$SDS" -l "$AFS_LOCAL4" -n 6 -t 40 storm
-		checkv "storm: 4 threads for 10 s (IPv6)" \
-			timeout 200 "$SDS" -l "$AFS_LOCAL6" -n 4 -t 10 storm
+		checkv "storm: 6 threads connecting and closing at random points for 30 s (IPv4)" \
+			timeout 200 "$SDS" -l "$AFS_LOCAL4" -n 6 -t 30 storm
+		checkv "storm: 4 threads for 8 s (IPv6)" \
+			timeout 200 "$SDS" -l "$AFS_LOCAL6" -n 4 -t 8 storm
 		;;
 	connshut)
-		checkv "connect raced by shutdown(SHUT_RDWR) in each setup phase: returns within 10 s, 100 rounds" \
-			timeout 280 "$SDS" -l "$AFS_LOCAL4" -n 100 connshut
+		checkv "connect raced by shutdown(SHUT_RDWR) in each setup phase: returns within 10 s, 80 rounds" \
+			timeout 280 "$SDS" -l "$AFS_LOCAL4" -n 80 connshut
 		;;
 	kashake)
-		checkv "keepalive interval changed while the connection fails, 40 rounds" \
-			timeout 200 "$SDS" -l "$AFS_LOCAL4" -n 40 kashake
+		checkv "keepalive interval changed while the connection fails, 30 rounds" \
+			timeout 200 "$SDS" -l "$AFS_LOCAL4" -n 30 kashake
 		;;
 	negtimer)
-		checkv "refused connects with connect_timeout 1, 50 rounds, timers past teardown" \
-			timeout 200 "$SDS" -l "$AFS_LOCAL4" -n 50 negtimer
+		checkv "refused connects with connect_timeout 1, 40 rounds, timers past teardown" \
+			timeout 200 "$SDS" -l "$AFS_LOCAL4" -n 40 negtimer
 		;;
 	lclose)
-		checkv "listener closed while children time out and break the negotiate (4 rounds)" \
+		checkv "listener closed while children time out and break the negotiate (3 rounds)" \
 			timeout 280 "$ROGUE" -l "$AFS_LOCAL4" lclose
 		;;
 	many)

@@ -55,7 +55,7 @@
  *   silent                     8 peers connect and never negotiate: the
  *                              listener's buffer_bytes stays at a few
  *                              hundred bytes each, none is accepted
- *   lclose                     (lifecycle.sh) 4 rounds of a listener with
+ *   lclose                     (lifecycle.sh) 3 rounds of a listener with
  *                              connect_timeout 1 closed while children
  *                              time out and others send a bad request;
  *                              two more send one as soon as connected
@@ -1549,7 +1549,7 @@ static int silent_mode(void)
 #define LCLOSE_EARLY	2	/* send a bad request as soon as connected */
 #define LCLOSE_BAD	4	/* send one while the listener closes */
 #define LCLOSE_SILENT	4	/* time out (listener's connect_timeout 1 s) */
-#define LCLOSE_ROUNDS	4
+#define LCLOSE_ROUNDS	3
 
 struct closer {
 	int l;
