@@ -35,7 +35,7 @@ tally() {
 }
 # Lines of a guest run: its PASS/FAIL lines count one each.
 guest() {
-	local name=$1 log=$res/vm-$1.log
+	local name=$1 log=$res/vm-$1.log t0=$SECONDS
 	shift
 	bash "$AFS_TOP/scripts/vm" -o "$AFS_OUT/runs/$name" "$@" >"$log" 2>&1
 	local rc=$? p f
@@ -50,7 +50,7 @@ guest() {
 	if [ $rc != 0 ] && [ "$f" = 0 ]; then
 		ko "$name exited $rc"
 	fi
-	log "guest $name: $p passed, $f failed"
+	log "guest $name: $p passed, $f failed ($((SECONDS - t0)) s)"
 }
 have_kernel() { [ -f "$AFS_CACHE/kernels/$1/release" ]; }
 release() { cat "$AFS_CACHE/kernels/$1/release"; }
@@ -164,6 +164,9 @@ case " $built " in *" debug "*)
 	guest "interop-cifs-debug" -k debug "$AFS_TOP/tests/guest/interop.sh"
 	guest "interop-ksmbd-debug" -k debug "$AFS_TOP/tests/guest/interop-ksmbd.sh"
 	guest "violations-debug" -k debug "$AFS_TOP/tests/guest/violations.sh"
+	# Lifecycle races and allocation failures: KASAN, lockdep, kmemleak.
+	guest "lifecycle-debug" -k debug -T 900 "$AFS_TOP/tests/guest/lifecycle.sh"
+	guest "fault-debug" -k debug "$AFS_TOP/tests/guest/fault.sh"
 	;;
 esac
 
@@ -195,6 +198,8 @@ if [ -z "${AFS_SKIP_LINKS:-}" ]; then
 	link link-rxe-trixie-sid rxe trixie sid
 	case " $built " in *" bookworm "*" debug "*)
 		guest "stream2-bookworm-debug" -2 -k bookworm -p debug "$AFS_TOP/tests/guest/stream2.sh"
+		# Every byte before EOF, 6.1 writing to the debug kernel and back.
+		guest "eof2-bookworm-debug" -2 -k bookworm -p debug "$AFS_TOP/tests/guest/eof2.sh"
 		;;
 	esac
 	# A silent peer (netem drops its traffic; the debug kernel has no

@@ -19,7 +19,7 @@ fi
 
 afs_need_sdtest
 
-all="basic names sizes splits bytes bidir badhdr oversize nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm many64 fork kill lclose integrity"
+all="basic names sizes splits bytes bidir badhdr oversize zerolen nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm many64 fork kill lclose integrity splice sendflags lshutdown"
 tests=${*:-$all}
 
 check "insmod af_smbdirect" afs_insmod

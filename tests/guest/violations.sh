@@ -5,7 +5,9 @@
 # violation must give the socket a clear error (EPROTO), one counted
 # violation in SMBDIRECT_INFO and one rate-limited kernel log line
 # "peer <addr>: <what>; disconnecting"; legitimate refusals (a failure
-# Status, a version range without 0x0100) are no violation.  Listeners
+# Status, a version range without 0x0100) are no violation.  Our own data
+# messages never ask for a response (data-flags), and peers that connect
+# and stay silent pin only a few hundred bytes each (silent).  Listeners
 # stay healthy, nothing leaks, and the module unloads at the end.
 #   violations.sh [mode...]    default: all (see rogue.c for the modes)
 . "$AFS_TOP/tests/guest/lib.sh"
@@ -36,6 +38,10 @@ data-frag-seq		bad fragment sequence or length
 data-nocredit		message sent without a credit
 data-credit-overflow	credits granted past 65535
 data-oversize-small	message longer than MaxReceiveSize
+data-empty-align	malformed data transfer message
+data-empty-offset	malformed data transfer message
+data-empty-remaining	(bad fragment sequence or length|malformed data transfer message)
+data-flags		-
 "
 client_modes="
 req-version		-
@@ -45,6 +51,7 @@ req-frag		invalid negotiate request
 req-short		invalid negotiate request
 req-data-offset		malformed data transfer message
 req-nocredit		message sent without a credit
+silent			-
 "
 # Run over IPv6 as well (one of each kind).
 v6_modes="neg-version neg-status data-offset req-credits0 req-data-offset"
