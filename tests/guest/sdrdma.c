@@ -14,6 +14,7 @@
  *     write   the server reads the client's buffer (SMB2 WRITE)
  *     inval   read with Send-with-Invalidate: the client is told
  *     abuse   bad requests get clean errors
+ *     cmsgtype  the control message types fit cmsg_type (an int)
  *   sdrdma -l ADDR [-p PORT] [-n CONNS] [-X] serve|client
  *     serve   server role for the sample module's mode=rdma-client
  *     client  client role against the sample module's mode=rdma-server
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -392,6 +394,21 @@ static void t_abuse(void)
 }
 
 /*
+ * cmsgtype: a receiver compares cmsg_type, an int, with the constant.
+ * SMBDIRECT_CMSG_INVALIDATED is an _IOR() (unsigned long, bit 31 set):
+ * past INT_MAX, so "cmsg->cmsg_type == SMBDIRECT_CMSG_INVALIDATED" is
+ * false for every message on 64-bit, in userspace and in the kernel,
+ * unless the reader casts as this file does.  It must fit an int.
+ */
+static void t_cmsgtype(void)
+{
+	CHECK(SMBDIRECT_CMSG_INVALIDATED <= INT_MAX &&
+	      SMBDIRECT_CMSG_REMOTE_INVALIDATE <= INT_MAX,
+	      "SMBDIRECT_CMSG_INVALIDATED is %#lx, past INT_MAX: cmsg_type (an int) never equals it without a cast",
+	      (unsigned long)SMBDIRECT_CMSG_INVALIDATED);
+}
+
+/*
  * Peers of the sample kernel module's offload modes (tests/kmod), one
  * request and one response PDU per transfer, in host byte order (both
  * ends are on one host):
@@ -657,6 +674,8 @@ int main(int argc, char **argv)
 			t_rw(false, true);
 		else if (!strcmp(argv[i], "abuse"))
 			t_abuse();
+		else if (!strcmp(argv[i], "cmsgtype"))
+			t_cmsgtype();
 		else if (!strcmp(argv[i], "serve"))
 			t_serve(conns);
 		else if (!strcmp(argv[i], "client"))
