@@ -61,10 +61,12 @@ fi
 run make -C "$kdir" M="$srcin" $flags modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log" >&2; die "module build for $rel failed"; }
 cp "$src/smbdirect/af_smbdirect.ko" "$out/"
-# The sample consumer uses only the exported socket API: no symbol
-# dependency on af_smbdirect.ko, so it is a module of its own.
+# The sample consumer is a module of its own; its offload modes call
+# af_smbdirect.ko's exported functions (namespace AFSMBD), whose versions
+# modpost finds in the module's Module.symvers.
 # shellcheck disable=SC2086
-run make -C "$kdir" M="$srcin/tests/kmod" $flags modules >>"$out/build.log" 2>&1 ||
+run make -C "$kdir" M="$srcin/tests/kmod" KBUILD_EXTRA_SYMBOLS="$srcin/Module.symvers" \
+	$flags modules >>"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log" >&2; die "sample module build for $rel failed"; }
 cp "$src/tests/kmod/afsmbd_sample.ko" "$out/"
 if grep -q '^CONFIG_KUNIT=y' "$khost/.config" 2>/dev/null && [ -f "$src/tests/kunit/Kbuild" ]; then

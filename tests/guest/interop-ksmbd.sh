@@ -5,8 +5,10 @@
 # (out/bin/smb2probe) completes the SMB-Direct negotiate with it, then
 # speaks SMB2 over the socket's Direct-TCP framing: NEGOTIATE, ECHOs past
 # the SMB-Direct credit window, an NTLMv2 session with 64 KiB WRITEs and
-# READs of a file, and a related compound that spans several SMB-Direct
-# messages each way.  Needs
+# READs of a file, a related compound that spans several SMB-Direct
+# messages each way, and WRITEs and READs of 4 KiB to 8 MiB through RDMA
+# channels from registered buffers: RDMA_V1 on dialect 3.0 and
+# RDMA_V1_INVALIDATE (Send-with-Invalidate seen) on 3.1.1.  Needs
 # a kernel with CONFIG_SMB_SERVER_SMBDIRECT (the debug kernel) and
 # ksmbd-tools extracted on the host by scripts/ksmbd-tools.sh.
 . "$AFS_TOP/tests/guest/lib.sh"
@@ -83,7 +85,7 @@ fi
 probe() {
 	local t=$1
 	shift
-	timeout 90 "$PROBE" -p "$port" -t "$t" "$@" "$AFS_REMOTE4" >"$WORK/probe-$t.log" 2>&1
+	timeout "${PROBE_TMO:-90}" "$PROBE" -p "$port" -t "$t" "$@" "$AFS_REMOTE4" >"$WORK/probe-$t.log" 2>&1
 	local rc=$?
 	sed 's/^/    /' "$WORK/probe-$t.log"
 	return $rc
@@ -102,6 +104,27 @@ check "file written through ksmbd has 512 KiB" \
 	test "$(stat -c %s "$WORK/share/smb2probe.bin" 2>/dev/null)" = 524288
 run_probe "AF_SMBDIRECT -> ksmbd: compound CREATE+WRITE+READ+CLOSE over several messages" \
 	compound -u "$USER_" -w "$PASS_" -s test
+
+# RDMA channels: smb2probe registers its buffers (SMBDIRECT_REGISTER), ksmbd
+# RDMA-reads the WRITE data and RDMA-writes the READ data.  The files on
+# the share must have the MD5 the probe printed for what it wrote.
+md5_match() {
+	local name sum n=0
+	while read -r name sum; do
+		n=$((n + 1))
+		[ "$(md5sum <"$WORK/share/$name" | cut -d' ' -f1)" = "$sum" ] ||
+			{ echo "$name on the share differs from what was written"; return 1; }
+	done < <(sed -n 's/^ok: \(rdma-[0-9]*\.bin\):.* md5 \([0-9a-f]*\)$/\1 \2/p' "$WORK/probe-rdma.log")
+	echo "$n files match"
+	[ "$n" = 5 ]
+}
+for d in 300 311; do
+	ch=$([ $d = 300 ] && echo "3.0 RDMA_V1" || echo "3.1.1 RDMA_V1_INVALIDATE")
+	rm -f "$WORK"/share/rdma-*.bin
+	PROBE_TMO=280 run_probe "AF_SMBDIRECT -> ksmbd: dialect $ch WRITE/READ 4 KiB..8 MiB from registered buffers" \
+		rdma -D $d -u "$USER_" -w "$PASS_" -s test
+	check "dialect $ch: files on the share have what was written" md5_match
+done
 
 # Teardown: ksmbd.control stops the server and mountd; then both unload.
 check "ksmbd.control -s" timeout 30 ksmbd.control -s

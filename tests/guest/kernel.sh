@@ -8,7 +8,16 @@
 #     module init, so insmod fails when anything is wrong;
 #   - the failure paths: no listener (ECONNREFUSED) and a wrong echo (EIO);
 #   - server mode (kernel_bind/listen/accept in a kthread) against sdtest's
-#     userspace echoclient, and rmmod under a live, busy connection.
+#     userspace echoclient, and rmmod under a live, busy connection;
+#   - RDMA offload through the exported functions (namespace AFSMBD):
+#     mode=rdma-client registers kmalloc, vmalloc and page buffers
+#     (afsmbd_register_iter, kvec and bvec, 1 byte to 8 MiB) for a
+#     userspace server (sdrdma serve) that RDMA-writes and -reads them,
+#     sees SMBDIRECT_CMSG_INVALIDATED through kernel_recvmsg and
+#     deregisters; mode=rdma-server moves the data of a userspace client's
+#     registrations with afsmbd_rdma_xfer and answers with
+#     SMBDIRECT_CMSG_REMOTE_INVALIDATE through kernel_sendmsg; each side
+#     corrupting the data on purpose (-X) is noticed by the other.
 . "$AFS_TOP/tests/guest/lib.sh"
 
 KO=$AFS_MODDIR/afsmbd_sample.ko
@@ -24,6 +33,10 @@ if [ ! -x "$ECHO" ] || [ ! -x "$CAT" ]; then
 		{ fail "build tools"; afs_done; }
 fi
 afs_need_sdtest
+SDR=$AFS_TOP/out/bin/sdrdma
+if [ ! -x "$SDR" ] || [ "$AFS_TOP/tests/guest/sdrdma.c" -nt "$SDR" ]; then
+	make -s -C "$AFS_TOP/tests/guest" >/dev/null || { fail "build sdrdma"; afs_done; }
+fi
 
 check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
@@ -114,6 +127,43 @@ for v in 4 6; do
 	check "busy connection stopped by rmmod (IPv$v)" \
 		klog_wait "afsmbd_sample: server: connection from .* stopped by rmmod"
 	kill "$cat_pid" 2>/dev/null; wait "$cat_pid" 2>/dev/null
+	# RDMA offload over IPv4 (rdma.sh covers both for the engine).
+	[ $v = 4 ] || continue
+
+	# RDMA offload, the module as client: userspace moves the data.
+	klog_mark
+	check "sdrdma serve listening (IPv$v)" start_bg /tmp/serve$v.log "$SDR" -l "$a" -p $p serve
+	serve_pid=$bg
+	check "kernel rdma-client: kmalloc, vmalloc and page buffers of 1 B to 8 MiB registered, RDMA-written and -read by userspace, invalidation seen (IPv$v)" \
+		sample mode=rdma-client addr="$a" port=$p
+	check "kernel rdma-client reported success (IPv$v)" \
+		klog_wait "afsmbd_sample: rdma-client: [0-9]+ transfers .* verified"
+	check "sdrdma serve answered every request (IPv$v)" wait "$serve_pid"
+	sed 's/^/    /' /tmp/serve$v.log
+	check "rmmod afsmbd_sample after the rdma-client run (IPv$v)" unload_sample
+	# ... and notices a server that writes a wrong byte.
+	klog_mark
+	check "sdrdma serve -X listening (IPv$v)" start_bg /tmp/servex$v.log "$SDR" -X -l "$a" -p $p serve
+	serve_pid=$bg
+	check_fails "kernel rdma-client rejects data written wrong (IPv$v)" \
+		sample mode=rdma-client addr="$a" port=$p
+	check "wrong RDMA data explained in the kernel log (IPv$v)" \
+		klog_wait "afsmbd_sample: rdma-client: transfer 0 .* the server wrote differs at byte 0"
+	wait "$serve_pid" 2>/dev/null
+
+	# The module as server: userspace registers, the kernel moves the data.
+	klog_mark
+	check "kernel rdma-server listening (IPv$v)" sample mode=rdma-server addr="$a" port=$p
+	check "userspace client: registrations of 1 B to 8 MiB written and read by the kernel server, invalidation on request (IPv$v)" \
+		timeout 280 "$SDR" -l "$a" -p $p client
+	check "kernel rdma-server closed the connection cleanly (IPv$v)" \
+		klog_wait "afsmbd_sample: rdma-server: connection from .* closed, 14 transfers .* 0 with wrong data"
+	# ... and notices a client whose buffer holds the wrong data.
+	check "userspace client -X: the kernel server reports the wrong data (IPv$v)" \
+		timeout 280 "$SDR" -X -l "$a" -p $p client
+	check "kernel rdma-server explained the wrong data (IPv$v)" \
+		klog_wait "afsmbd_sample: rdma-server: transfer 1 .* data read from the peer differs at byte 0"
+	check "rmmod afsmbd_sample after the rdma-server runs (IPv$v)" unload_sample
 done
 
 # Nothing the sample did may pin the family module.

@@ -23,6 +23,8 @@ for t in $tests; do
 		check "$t (IPv$v)" timeout 300 "$SDR" -l "$addr" "$t"
 	done
 done
+# The interface: a reader compares cmsg_type (an int) with the constants.
+check "SMBDIRECT_CMSG_* fit cmsg_type, an int" "$SDR" -l "$AFS_LOCAL4" cmsgtype
 # Nothing of ours is left on the devices once every socket is closed.
 leftover() {
 	local n

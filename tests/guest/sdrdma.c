@@ -14,10 +14,16 @@
  *     write   the server reads the client's buffer (SMB2 WRITE)
  *     inval   read with Send-with-Invalidate: the client is told
  *     abuse   bad requests get clean errors
+ *     cmsgtype  the control message types fit cmsg_type (an int)
+ *   sdrdma -l ADDR [-p PORT] [-n CONNS] [-X] serve|client
+ *     serve   server role for the sample module's mode=rdma-client
+ *     client  client role against the sample module's mode=rdma-server
+ *     (-X: corrupt the data on purpose, to show the other end notices)
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -129,6 +135,38 @@ static uint64_t recv_response(int fd)
 	n = body[3];
 	recv_all(fd, body, n);
 	/* The cmsg may come with the body's bytes instead. */
+	return h;
+}
+
+/*
+ * A response PDU of exactly @len body bytes into @body, read with
+ * recvmsg; returns the handle an SMBDIRECT_CMSG_INVALIDATED named, or 0.
+ */
+static uint64_t recv_response_into(int fd, uint8_t *hdr, void *body,
+				   size_t len)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(uint64_t)) * 4];
+	} cb;
+	struct iovec iov[2] = { { hdr, 4 }, { body, len } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2,
+			    .msg_control = &cb, .msg_controllen = sizeof(cb) };
+	struct cmsghdr *c;
+	uint64_t h = 0;
+	ssize_t n;
+
+	n = recvmsg(fd, &m, MSG_WAITALL);
+	CHECK(n == (ssize_t)(4 + len), "response: %zd %s", n, strerror(errno));
+	CHECK((size_t)(hdr[1] << 16 | hdr[2] << 8 | hdr[3]) == len,
+	      "response of %u bytes, want %zu",
+	      hdr[1] << 16 | hdr[2] << 8 | hdr[3], len);
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		CHECK(c->cmsg_level == SOL_SMBDIRECT &&
+		      c->cmsg_type == (int)SMBDIRECT_CMSG_INVALIDATED && !h,
+		      "unexpected cmsg %d/%d", c->cmsg_level, c->cmsg_type);
+		memcpy(&h, CMSG_DATA(c), sizeof(h));
+	}
 	return h;
 }
 
@@ -355,15 +393,276 @@ static void t_abuse(void)
 	free(buf);
 }
 
+/*
+ * cmsgtype: a receiver compares cmsg_type, an int, with the constant.
+ * SMBDIRECT_CMSG_INVALIDATED is an _IOR() (unsigned long, bit 31 set):
+ * past INT_MAX, so "cmsg->cmsg_type == SMBDIRECT_CMSG_INVALIDATED" is
+ * false for every message on 64-bit, in userspace and in the kernel,
+ * unless the reader casts as this file does.  It must fit an int.
+ */
+static void t_cmsgtype(void)
+{
+	CHECK(SMBDIRECT_CMSG_INVALIDATED <= INT_MAX &&
+	      SMBDIRECT_CMSG_REMOTE_INVALIDATE <= INT_MAX,
+	      "SMBDIRECT_CMSG_INVALIDATED is %#lx, past INT_MAX: cmsg_type (an int) never equals it without a cast",
+	      (unsigned long)SMBDIRECT_CMSG_INVALIDATED);
+}
+
+/*
+ * Peers of the sample kernel module's offload modes (tests/kmod), one
+ * request and one response PDU per transfer, in host byte order (both
+ * ends are on one host):
+ *   serve   the userspace server role for mode=rdma-client: moves the
+ *           data of each request with SMBDIRECT_RDMA_WRITE/READ
+ *   client  the userspace client role for mode=rdma-server: registers
+ *           its buffers with SMBDIRECT_REGISTER for every request
+ * The data of seed S has byte I = (I * 2654435761 >> 24) ^ (S * 0x3b +
+ * 0x5a), as the module computes it.
+ */
+#define OFF_REQ_MAGIC	0x4c46464fu	/* "OFFL" */
+#define OFF_RESP_MAGIC	0x5246464fu	/* "OFFR" */
+#define OFF_PEER_WRITES	1	/* the server writes the client's buffer */
+#define OFF_PEER_READS	2	/* the server reads it */
+
+struct off_req {
+	uint32_t magic, op, len, seed, inval, nr;
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+};
+
+struct off_resp {
+	uint32_t magic;
+	int32_t status;		/* 0 or a negative errno */
+	uint64_t done;		/* bytes moved */
+	uint32_t match;		/* OFF_PEER_READS: the data was as expected */
+	uint32_t pad;
+};
+
+static int port = 5445, corrupt;
+
+static uint8_t off_byte(uint32_t seed, size_t i)
+{
+	return (uint8_t)(((uint32_t)i * 2654435761u) >> 24) ^
+	       (uint8_t)(seed * 0x3b + 0x5a);
+}
+
+static void off_fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = off_byte(seed, i);
+}
+
+/* Offset of the first byte that differs, or -1. */
+static long off_check(const uint8_t *p, size_t n, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != off_byte(seed, i))
+			return i;
+	return -1;
+}
+
+static void send_resp(int s, const struct off_resp *r, uint32_t token)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct smbdirect_cmsg_remote_invalidate))];
+	} cb;
+	uint8_t h[4] = { 0, 0, 0, sizeof(*r) };
+	struct iovec iov[2] = { { h, 4 }, { (void *)r, sizeof(*r) } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct smbdirect_cmsg_remote_invalidate ri = { token };
+	struct cmsghdr *c;
+
+	if (token) {
+		memset(&cb, 0, sizeof(cb));
+		m.msg_control = &cb;
+		m.msg_controllen = sizeof(cb);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SMBDIRECT;
+		c->cmsg_type = SMBDIRECT_CMSG_REMOTE_INVALIDATE;
+		c->cmsg_len = CMSG_LEN(sizeof(ri));
+		memcpy(CMSG_DATA(c), &ri, sizeof(ri));
+	}
+	CHECK(sendmsg(s, &m, 0) == (ssize_t)(4 + sizeof(*r)), "response: %s",
+	      strerror(errno));
+}
+
+/*
+ * serve: accept @conns connections one after another and answer each
+ * request until the client closes.  -X writes one wrong byte into every
+ * buffer the server writes (the client must notice).
+ */
+static void t_serve(int conns)
+{
+	struct sockaddr_storage a = srv;
+	size_t cap = (8 << 20) + 8192;
+	uint8_t *buf = aligned_alloc(4096, cap), h[4];
+	unsigned long reqs = 0, bytes = 0;
+	int l = sock_new(), s, i;
+
+	CHECK(buf, "out of memory");
+	*port_of(&a) = htons(port);
+	CHECK(!bind(l, (void *)&a, srvlen), "bind: %s", strerror(errno));
+	CHECK(!listen(l, 4), "listen: %s", strerror(errno));
+	printf("serve: listening on port %d\n", port);
+	fflush(stdout);
+	for (i = 0; i < conns; i++) {
+		s = accept(l, NULL, NULL);
+		CHECK(s >= 0, "accept: %s", strerror(errno));
+		for (;;) {
+			struct off_req q = { 0 };
+			struct off_resp r = { .magic = OFF_RESP_MAGIC };
+			struct req rq;
+			uint32_t len;
+			size_t off;
+			int64_t got;
+			ssize_t n = recv(s, h, 4, MSG_WAITALL);
+
+			if (n == 0)
+				break;
+			CHECK(n == 4, "request header: %zd %s", n,
+			      strerror(errno));
+			len = h[1] << 16 | h[2] << 8 | h[3];
+			CHECK(len >= offsetof(struct off_req, d) &&
+			      len <= sizeof(q), "request of %u bytes", len);
+			recv_all(s, &q, len);
+			CHECK(q.magic == OFF_REQ_MAGIC && q.nr <= SMBDIRECT_MAX_DESCS &&
+			      q.len <= 8u << 20 &&
+			      (q.op == OFF_PEER_WRITES || q.op == OFF_PEER_READS),
+			      "bad request: magic %#x op %u len %u nr %u",
+			      q.magic, q.op, q.len, q.nr);
+			/* Our end's buffer alignment varies too. */
+			off = q.seed & 1 ? 4093 : 0;
+			rq.nr = q.nr;
+			memcpy(rq.d, q.d, sizeof(rq.d));
+			if (q.op == OFF_PEER_WRITES) {
+				off_fill(buf + off, q.len, q.seed);
+				if (corrupt)
+					buf[off + q.len / 2] ^= 0x40;
+				got = rdma(s, SMBDIRECT_RDMA_WRITE, buf + off,
+					   q.len, &rq);
+			} else {
+				memset(buf + off, 0, q.len);
+				got = rdma(s, SMBDIRECT_RDMA_READ, buf + off,
+					   q.len, &rq);
+				r.match = got == q.len &&
+					  off_check(buf + off, q.len, q.seed) < 0;
+			}
+			r.status = got < 0 ? got : 0;
+			r.done = got < 0 ? 0 : got;
+			send_resp(s, &r, q.inval && q.nr ? q.d[0].token : 0);
+			reqs++;
+			bytes += r.done;
+		}
+		close(s);
+	}
+	close(l);
+	free(buf);
+	printf("serve: %lu requests, %lu bytes moved\n", reqs, bytes);
+}
+
+/*
+ * client: against the kernel's server role, for each size and both
+ * directions, register, ask, check the response, the data and the
+ * invalidation notice, deregister.  -X: the first buffer the server is to
+ * read holds the wrong data, which the server must report.
+ */
+static void t_client(void)
+{
+	static const size_t lens[] = {
+		1, 4095, 4096, 65537, (1 << 20) + 4099, 4 << 20, 8 << 20,
+	};
+	struct sockaddr_storage a = srv;
+	size_t cap = (8 << 20) + 8192, i;
+	uint8_t *buf = aligned_alloc(4096, cap);
+	unsigned long bytes = 0, n = 0;
+	int c = sock_new(), op;
+
+	CHECK(buf, "out of memory");
+	*port_of(&a) = htons(port);
+	CHECK(!connect(c, (void *)&a, srvlen), "connect: %s", strerror(errno));
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (op = OFF_PEER_WRITES; op <= OFF_PEER_READS; op++) {
+			struct off_req q = { .magic = OFF_REQ_MAGIC, .op = op,
+					     .len = lens[i],
+					     .seed = i * 2 + op,
+					     .inval = (i + op) & 1 };
+			size_t off = (i & 1) ? 4093 : 0;
+			struct off_resp r;
+			struct req rq;
+			uint64_t h, note;
+			uint8_t hd[4];
+			long bad;
+			int err;
+
+			memset(buf, 0xa5, cap);
+			if (op == OFF_PEER_READS)
+				off_fill(buf + off, q.len, q.seed +
+					 (corrupt && n == 1));
+			err = reg(c, buf + off, q.len, op == OFF_PEER_WRITES ?
+				  SMBDIRECT_ACCESS_REMOTE_WRITE :
+				  SMBDIRECT_ACCESS_REMOTE_READ, &rq, &h);
+			CHECK(!err, "register %u bytes: %s", q.len,
+			      strerror(-err));
+			q.nr = rq.nr;
+			memcpy(q.d, rq.d, sizeof(q.d));
+			send_pdu(c, &q, offsetof(struct off_req, d) +
+				 q.nr * sizeof(q.d[0]));
+			/* The response, its notice read with its bytes. */
+			note = recv_response_into(c, hd, &r, sizeof(r));
+			CHECK(r.magic == OFF_RESP_MAGIC && !r.status &&
+			      r.done == q.len,
+			      "%u bytes op %d: status %d, %llu moved", q.len,
+			      op, r.status, (unsigned long long)r.done);
+			CHECK(q.inval ? note == h : note == 0,
+			      "%u bytes op %d: invalidation notice %llu, handle %llu, asked %u",
+			      q.len, op, (unsigned long long)note,
+			      (unsigned long long)h, q.inval);
+			if (op == OFF_PEER_WRITES) {
+				bad = off_check(buf + off, q.len, q.seed);
+				CHECK(bad < 0, "%u bytes: differs at %ld", q.len,
+				      bad);
+			} else {
+				CHECK(r.match == !(corrupt && n == 1),
+				      "%u bytes: server says the data %s",
+				      q.len, r.match ? "matched" : "differed");
+			}
+			/* Nothing around the buffer was touched. */
+			for (bad = 0; bad < (long)off; bad++)
+				CHECK(buf[bad] == 0xa5, "byte %ld before written", bad);
+			for (bad = 0; bad < 4096; bad++)
+				CHECK(buf[off + q.len + bad] == 0xa5,
+				      "byte %ld after written", bad);
+			CHECK(!setsockopt(c, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER,
+					  &h, sizeof(h)), "deregister: %s",
+			      strerror(errno));
+			bytes += q.len;
+			n++;
+		}
+	}
+	close(c);
+	free(buf);
+	printf("client: %lu transfers, %lu bytes, checked\n", n, bytes);
+}
+
 int main(int argc, char **argv)
 {
-	int opt, i;
+	int opt, i, conns = 1;
 
-	while ((opt = getopt(argc, argv, "l:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:f:p:n:X")) != -1) {
 		if (opt == 'l')
 			set_addr(optarg);
 		else if (opt == 'f')
 			family = atoi(optarg);
+		else if (opt == 'p')
+			port = atoi(optarg);
+		else if (opt == 'n')
+			conns = atoi(optarg);
+		else if (opt == 'X')
+			corrupt = 1;
 	}
 	CHECK(srvlen && optind < argc, "usage: sdrdma -l ADDR TEST...");
 	for (i = optind; i < argc; i++) {
@@ -375,6 +674,12 @@ int main(int argc, char **argv)
 			t_rw(false, true);
 		else if (!strcmp(argv[i], "abuse"))
 			t_abuse();
+		else if (!strcmp(argv[i], "cmsgtype"))
+			t_cmsgtype();
+		else if (!strcmp(argv[i], "serve"))
+			t_serve(conns);
+		else if (!strcmp(argv[i], "client"))
+			t_client();
 		else
 			die("unknown test %s", argv[i]);
 		printf("%s: ok\n", argv[i]);

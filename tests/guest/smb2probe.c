@@ -3,7 +3,8 @@
  * smb2probe: a minimal SMB2/3 client on an AF_SMBDIRECT socket, to check
  * that the socket interoperates with a real SMB-Direct server (ksmbd).
  *
- *   smb2probe [-p PORT] [-d MS] [-t TEST] [-u USER -w PASSWORD -s SHARE] ADDR
+ *   smb2probe [-p PORT] [-d MS] [-D DIALECT] [-C CHANNEL] [-t TEST]
+ *             [-u USER -w PASSWORD -s SHARE] ADDR
  *
  * Every test first sends an SMB2 NEGOTIATE (dialects 3.0, 3.0.2, 3.1.1 with
  * a preauth integrity context) and checks the response.  Tests:
@@ -17,13 +18,26 @@
  *   compound   session and tree as for io, then one related compound
  *              CREATE + WRITE + READ + CLOSE of 8 KiB: a request and a
  *              response of several SMB-Direct messages each
+ *   rdma       session and tree as for io, then for files of 4 KiB to
+ *              8 MiB: a WRITE whose data the server RDMA-reads from a
+ *              buffer registered with SMBDIRECT_REGISTER (Length 0,
+ *              DataOffset 0, RemainingBytes n, WriteChannelInfo = the
+ *              descriptors), a READ the server RDMA-writes into another
+ *              (ReadChannelInfo), compared byte for byte; prints each
+ *              file's MD5.  Channel RDMA_V1 on dialect 3.0, else
+ *              RDMA_V1_INVALIDATE (-C to choose), where the responses
+ *              must come with SMBDIRECT_CMSG_INVALIDATED naming the
+ *              registration, which DEREGISTER must still end.  Needs an
+ *              unsigned session (the server signs nothing here).
+ * -D 300|302|311 offers only that dialect.
  * (ksmbd in 6.12 cannot answer a compound of many small responses, such as
  * 40 ECHOs: it packs them into one message of more than its 6 send SGEs,
  * logs "buffer not fitted into sges" and never answers.)
  * Prints one "ok: ..." line per step and exits 0, or prints the failing
- * step and exits 1.  The whole run is bounded by a 60 s alarm.  Before
- * closing it waits a moment (-d MS, default 300), so that the server's last
- * sends (credit grants) are acknowledged before the disconnect flushes them.
+ * step and exits 1.  The whole run is bounded by a 60 s alarm (300 s for
+ * rdma).  Before closing it waits a moment (-d MS, default 300), so that the
+ * server's last sends (credit grants) are acknowledged before the disconnect
+ * flushes them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -268,13 +282,46 @@ static void xwrite(const void *buf, size_t len)
 	}
 }
 
+/*
+ * SMBDIRECT_CMSG_INVALIDATED handles seen since the last take_invalidated():
+ * they come with the bytes of the message the server sent with
+ * Send-with-Invalidate, so every read goes through recvmsg.
+ */
+#define MAX_INVAL	8
+static uint64_t inval_seen[MAX_INVAL];
+static unsigned int inval_count;
+
 static void xread(void *buf, size_t len)
 {
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(uint64_t)) * 4];
+	} cb;
 	uint8_t *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = read(fd, p, len);
+		struct iovec iov = { p, len };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = &cb,
+				    .msg_controllen = sizeof(cb) };
+		struct cmsghdr *c;
+
+		n = recvmsg(fd, &m, 0);
+		if (n >= 0 && (m.msg_flags & MSG_CTRUNC))
+			die("recvmsg: control data truncated");
+		for (c = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; c;
+		     c = CMSG_NXTHDR(&m, c)) {
+			if (c->cmsg_level != SOL_SMBDIRECT ||
+			    c->cmsg_type != (int)SMBDIRECT_CMSG_INVALIDATED ||
+			    c->cmsg_len != CMSG_LEN(sizeof(uint64_t)))
+				die("recvmsg: unexpected control message %d/%d",
+				    c->cmsg_level, c->cmsg_type);
+			if (inval_count == MAX_INVAL)
+				die("recvmsg: more than %d invalidations", MAX_INVAL);
+			memcpy(&inval_seen[inval_count++], CMSG_DATA(c),
+			       sizeof(uint64_t));
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -374,35 +421,42 @@ static size_t call(uint8_t *req, size_t len, uint16_t cmd, uint32_t status,
 	return n;
 }
 
+/* -D: offer only this dialect (0: 3.0, 3.0.2 and 3.1.1). */
+static uint16_t only_dialect;
+
 static void negotiate(void)
 {
-	static const uint16_t dialects[] = { 0x0300, 0x0302, 0x0311 };
+	static const uint16_t all[] = { 0x0300, 0x0302, 0x0311 };
+	const uint16_t *dialects = only_dialect ? &only_dialect : all;
+	unsigned int i, nd = only_dialect ? 1 : 3;
 	uint8_t req[256] = { 0 }, *b = req + SMB2_HDR_LEN, *ctx;
 	size_t len, n, off, secoff, seclen;
-	unsigned int i;
 
 	credits = 1;
 	smb2_hdr(req, SMB2_NEGOTIATE, 0, 1);
 	put16(b, 36);
-	put16(b + 2, 3);
+	put16(b + 2, nd);
 	put16(b + 4, 1);		/* SecurityMode: signing enabled */
 	for (i = 0; i < 16; i++)	/* ClientGuid */
 		b[8 + i] = rand();
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < nd; i++)
 		put16(b + 36 + 2 * i, dialects[i]);
-	/* One negotiate context, preauth integrity SHA-512, 8-aligned. */
-	off = (SMB2_HDR_LEN + 36 + 6 + 7) & ~7u;
-	put32(b + 28, off);
-	put16(b + 32, 1);
-	ctx = req + off;
-	put16(ctx, 1);			/* SMB2_PREAUTH_INTEGRITY_CAPABILITIES */
-	put16(ctx + 2, 38);
-	put16(ctx + 8, 1);		/* HashAlgorithmCount */
-	put16(ctx + 10, 32);		/* SaltLength */
-	put16(ctx + 12, 1);		/* SHA-512 */
-	for (i = 0; i < 32; i++)
-		ctx[14 + i] = rand();
-	len = off + 8 + 38;
+	len = SMB2_HDR_LEN + 36 + 2 * nd;
+	if (dialects[nd - 1] == 0x0311) {
+		/* One negotiate context, preauth integrity SHA-512, 8-aligned. */
+		off = (SMB2_HDR_LEN + 36 + 2 * nd + 7) & ~7u;
+		put32(b + 28, off);
+		put16(b + 32, 1);
+		ctx = req + off;
+		put16(ctx, 1);		/* SMB2_PREAUTH_INTEGRITY_CAPABILITIES */
+		put16(ctx + 2, 38);
+		put16(ctx + 8, 1);	/* HashAlgorithmCount */
+		put16(ctx + 10, 32);	/* SaltLength */
+		put16(ctx + 12, 1);	/* SHA-512 */
+		for (i = 0; i < 32; i++)
+			ctx[14 + i] = rand();
+		len = off + 8 + 38;
+	}
 
 	n = call(req, len, SMB2_NEGOTIATE, STATUS_SUCCESS, 65, "NEGOTIATE");
 	b = rbuf + SMB2_HDR_LEN;
@@ -411,6 +465,9 @@ static void negotiate(void)
 	dialect = get16(b + 4);
 	if (dialect != 0x0300 && dialect != 0x0302 && dialect != 0x0311)
 		die("NEGOTIATE: DialectRevision 0x%04x", dialect);
+	if (only_dialect && dialect != only_dialect)
+		die("NEGOTIATE: DialectRevision 0x%04x, only 0x%04x offered",
+		    dialect, only_dialect);
 	secoff = get16(b + 56);
 	seclen = get16(b + 58);
 	if (seclen && (secoff < SMB2_HDR_LEN + 64 || secoff + seclen > n))
@@ -786,6 +843,263 @@ static void test_compound(void)
 	free(req);
 }
 
+/* ---- RDMA channels: the client role of SMBDIRECT_REGISTER ---- */
+
+#define SMB2_CHANNEL_RDMA_V1		1
+#define SMB2_CHANNEL_RDMA_V1_INVALIDATE	2
+
+static unsigned int channel;	/* -C; 0: by dialect */
+
+struct reg {
+	uint64_t handle;
+	uint32_t nr;
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+};
+
+static struct smbdirect_info info(void)
+{
+	struct smbdirect_info si;
+	socklen_t sl = sizeof(si);
+
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &si, &sl))
+		die("SMBDIRECT_INFO: %s", strerror(errno));
+	return si;
+}
+
+/* Register [p, p + len) for the server to write (READ) or read (WRITE). */
+static void reg_buf(void *p, size_t len, uint32_t access, struct reg *r,
+		    const char *what)
+{
+	struct smbdirect_register q = {
+		.addr = (uintptr_t)p, .len = len, .access = access,
+		.max_descs = SMBDIRECT_MAX_DESCS, .descs = (uintptr_t)r->d,
+	};
+	socklen_t l = sizeof(q);
+	uint64_t total = 0;
+	unsigned int i;
+
+	memset(r->d, 0xee, sizeof(r->d));
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_REGISTER, &q, &l))
+		die("%s: SMBDIRECT_REGISTER of %zu bytes: %s", what, len,
+		    strerror(errno));
+	if (!q.nr_descs || q.nr_descs > SMBDIRECT_MAX_DESCS || !q.handle)
+		die("%s: %u descriptors, handle %llu", what, q.nr_descs,
+		    (unsigned long long)q.handle);
+	for (i = 0; i < q.nr_descs; i++)
+		total += get32((uint8_t *)&r->d[i].length);
+	if (total != len)
+		die("%s: descriptors cover %llu bytes, not %zu", what,
+		    (unsigned long long)total, len);
+	r->handle = q.handle;
+	r->nr = q.nr_descs;
+}
+
+/* DEREGISTER must succeed, also after a remote invalidation, and once. */
+static void dereg_buf(struct reg *r, const char *what)
+{
+	if (setsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &r->handle,
+		       sizeof(r->handle)))
+		die("%s: SMBDIRECT_DEREGISTER: %s", what, strerror(errno));
+	if (!setsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &r->handle,
+			sizeof(r->handle)) || errno != ENOENT)
+		die("%s: second SMBDIRECT_DEREGISTER: %s, not ENOENT", what,
+		    strerror(errno));
+}
+
+/*
+ * The response to a request with an RDMA channel was read: with
+ * RDMA_V1_INVALIDATE the server sent it with Send-with-Invalidate naming
+ * the first token, which must have come as SMBDIRECT_CMSG_INVALIDATED
+ * with the registration's handle; with RDMA_V1 nothing may come.
+ */
+static void check_inval(const struct reg *r, const char *what)
+{
+	if (channel == SMB2_CHANNEL_RDMA_V1_INVALIDATE) {
+		if (inval_count != 1 || inval_seen[0] != r->handle)
+			die("%s: %u SMBDIRECT_CMSG_INVALIDATED (first %llu), want one for handle %llu",
+			    what, inval_count,
+			    (unsigned long long)(inval_count ? inval_seen[0] : 0),
+			    (unsigned long long)r->handle);
+	} else if (inval_count) {
+		die("%s: SMBDIRECT_CMSG_INVALIDATED %llu on RDMA_V1", what,
+		    (unsigned long long)inval_seen[0]);
+	}
+	inval_count = 0;
+}
+
+static uint16_t charge_of(size_t len)
+{
+	return len ? (len + 65535) / 65536 : 1;
+}
+
+/* Hold at least @need SMB2 credits, asking for more with ECHOs. */
+static void want_credits(unsigned int need)
+{
+	uint8_t req[SMB2_HDR_LEN + 8];
+	int i;
+
+	for (i = 0; credits < need && i < 20; i++)
+		call(req, echo_req(req, 512), SMB2_ECHO, STATUS_SUCCESS, 4,
+		     "ECHO for credits");
+	if (credits < need)
+		die("server grants %u SMB2 credits, %u needed", credits, need);
+}
+
+static size_t write_rdma_req(uint8_t *p, const uint8_t *fid, size_t len,
+			     const struct reg *r)
+{
+	uint8_t *b = p + SMB2_HDR_LEN;
+
+	smb2_hdr(p, SMB2_WRITE, charge_of(len), 256);
+	memset(b, 0, 48);
+	put16(b, 49);
+	/* DataOffset 0, Length 0: the data is on the channel */
+	memcpy(b + 16, fid, 16);
+	put32(b + 32, channel);
+	put32(b + 36, len);			/* RemainingBytes */
+	put16(b + 40, SMB2_HDR_LEN + 48);	/* WriteChannelInfoOffset */
+	put16(b + 42, r->nr * sizeof(r->d[0]));	/* WriteChannelInfoLength */
+	memcpy(b + 48, r->d, r->nr * sizeof(r->d[0]));
+	return SMB2_HDR_LEN + 48 + r->nr * sizeof(r->d[0]);
+}
+
+static size_t read_rdma_req(uint8_t *p, const uint8_t *fid, size_t len,
+			    const struct reg *r)
+{
+	uint8_t *b = p + SMB2_HDR_LEN;
+
+	smb2_hdr(p, SMB2_READ, charge_of(len), 256);
+	memset(b, 0, 48);
+	put16(b, 49);
+	b[2] = 0x50;				/* Padding */
+	put32(b + 4, len);			/* Length */
+	memcpy(b + 16, fid, 16);
+	put32(b + 36, channel);
+	put16(b + 44, SMB2_HDR_LEN + 48);	/* ReadChannelInfoOffset */
+	put16(b + 46, r->nr * sizeof(r->d[0]));	/* ReadChannelInfoLength */
+	memcpy(b + 48, r->d, r->nr * sizeof(r->d[0]));
+	return SMB2_HDR_LEN + 48 + r->nr * sizeof(r->d[0]);
+}
+
+/*
+ * File sizes, and where each buffer starts in its page.  ksmbd (6.12)
+ * counts one rw credit per 256 pages of each descriptor's slice of its
+ * own buffer and waits for ever when one request needs more than its
+ * MaxReadWriteSize allows (9 at 8 MiB): 8 MiB must be page-aligned here,
+ * as cifs.ko's page-cache buffers are.
+ */
+static const struct {
+	size_t len, off;
+} rdma_files[] = {
+	{ 4096, 0 }, { 65536, 4093 }, { (1 << 20) + 4099, 0 },
+	{ 4 << 20, 4093 }, { 8 << 20, 0 },
+};
+
+/*
+ * For each size: CREATE, WRITE through the channel from a registered
+ * buffer, READ back through the channel into another, compare byte for
+ * byte, CLOSE.  The MD5 of each file is printed for the caller to check
+ * the server's copy.
+ */
+static void test_rdma(void)
+{
+	uint8_t *req = malloc(1024), fid[16], md[16];
+	struct smbdirect_info si0 = info(), si;
+	unsigned int i, k, inv = 0;
+	char name[64], what[96];
+
+	if (!req)
+		die("out of memory");
+	if (!channel)
+		channel = dialect == 0x0300 ? SMB2_CHANNEL_RDMA_V1 :
+			  SMB2_CHANNEL_RDMA_V1_INVALIDATE;
+	printf("ok: RDMA channel %s on dialect 0x%04x, MaxReadWriteSize %u\n",
+	       channel == SMB2_CHANNEL_RDMA_V1 ? "RDMA_V1" :
+	       "RDMA_V1_INVALIDATE", dialect, si0.max_read_write_size);
+	for (i = 0; i < sizeof(rdma_files) / sizeof(rdma_files[0]); i++) {
+		size_t len = rdma_files[i].len, off = rdma_files[i].off, n;
+		uint8_t *wmem = aligned_alloc(4096, len + 8192);
+		uint8_t *rmem = aligned_alloc(4096, len + 8192);
+		uint8_t *wbuf = wmem + off, *rdst = rmem + off;
+		struct reg w, r;
+
+		if (!wmem || !rmem)
+			die("out of memory");
+		if (len > si0.max_read_write_size)
+			die("%zu bytes: above MaxReadWriteSize %u", len,
+			    si0.max_read_write_size);
+		snprintf(name, sizeof(name), "rdma-%zu.bin", len);
+		want_credits(charge_of(len) + 1);
+		call(req, create_req(req, name), SMB2_CREATE, STATUS_SUCCESS,
+		     89, "CREATE");
+		memcpy(fid, rbuf + SMB2_HDR_LEN + 64, 16);
+
+		/* WRITE: the server RDMA-reads our buffer. */
+		fill(wbuf, len, i + 11);
+		snprintf(what, sizeof(what), "WRITE %s", name);
+		reg_buf(wbuf, len, SMBDIRECT_ACCESS_REMOTE_READ, &w, what);
+		n = call(req, write_rdma_req(req, fid, len, &w), SMB2_WRITE,
+			 STATUS_SUCCESS, 17, what);
+		if (n < SMB2_HDR_LEN + 16 ||
+		    get32(rbuf + SMB2_HDR_LEN + 4) != len)
+			die("%s: Count %u, not %zu", what,
+			    get32(rbuf + SMB2_HDR_LEN + 4), len);
+		check_inval(&w, what);
+		dereg_buf(&w, what);
+
+		/* READ: the server RDMA-writes into a zeroed buffer. */
+		memset(rmem, 0, len + 8192);
+		snprintf(what, sizeof(what), "READ %s", name);
+		reg_buf(rdst, len, SMBDIRECT_ACCESS_REMOTE_WRITE, &r, what);
+		n = call(req, read_rdma_req(req, fid, len, &r), SMB2_READ,
+			 STATUS_SUCCESS, 17, what);
+		if (n < SMB2_HDR_LEN + 16 ||
+		    get32(rbuf + SMB2_HDR_LEN + 4) != 0 ||
+		    get32(rbuf + SMB2_HDR_LEN + 8) != len)
+			die("%s: DataLength %u, DataRemaining %u; want 0 and %zu",
+			    what, get32(rbuf + SMB2_HDR_LEN + 4),
+			    get32(rbuf + SMB2_HDR_LEN + 8), len);
+		check_inval(&r, what);
+		dereg_buf(&r, what);
+		if (memcmp(rdst, wbuf, len)) {
+			for (k = 0; k < len && rdst[k] == wbuf[k]; k++)
+				;
+			die("%s: data differs from the WRITE at byte %u", what, k);
+		}
+		/* Nothing outside the registered range was touched. */
+		for (k = 0; k < off; k++)
+			if (rmem[k])
+				die("%s: byte %u before the buffer written", what, k);
+		for (k = 0; k < 8192 - off; k++)
+			if (rdst[len + k])
+				die("%s: byte %u after the buffer written", what, k);
+		call(req, close_req(req, fid), SMB2_CLOSE, STATUS_SUCCESS, 60,
+		     "CLOSE");
+		md5(wbuf, len, md);
+		printf("ok: %s: %zu bytes at page offset %zu, %u+%u descriptors, WRITE and READ match; md5 ",
+		       name, len, off, w.nr, r.nr);
+		for (k = 0; k < 16; k++)
+			printf("%02x", md[k]);
+		printf("\n");
+		inv += channel == SMB2_CHANNEL_RDMA_V1_INVALIDATE ? 2 : 0;
+		free(wmem);
+		free(rmem);
+	}
+	si = info();
+	printf("ok: counters: %llu remote invalidations, %llu bytes still registered\n",
+	       (unsigned long long)(si.remote_invalidations -
+				    si0.remote_invalidations),
+	       (unsigned long long)si.registered_bytes);
+	if (si.remote_invalidations - si0.remote_invalidations != inv)
+		die("SMBDIRECT_INFO: %llu remote invalidations, want %u",
+		    (unsigned long long)(si.remote_invalidations -
+					 si0.remote_invalidations), inv);
+	if (si.registered_bytes)
+		die("SMBDIRECT_INFO: %llu bytes still registered",
+		    (unsigned long long)si.registered_bytes);
+	free(req);
+}
+
 static int family(void)
 {
 	FILE *f = fopen("/sys/module/af_smbdirect/parameters/family", "r");
@@ -802,7 +1116,8 @@ static int family(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: smb2probe [-p PORT] [-d MS] [-t negotiate|echo|io|compound]\n"
+		"usage: smb2probe [-p PORT] [-d MS] [-D DIALECT] [-C CHANNEL]\n"
+		"                 [-t negotiate|echo|io|compound|rdma]\n"
 		"                 [-u USER -w PASSWORD -s SHARE] ADDR\n");
 	exit(2);
 }
@@ -816,8 +1131,20 @@ int main(int argc, char **argv)
 	socklen_t sl = sizeof(si);
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:t:u:w:s:d:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:t:u:w:s:d:D:C:h")) != -1) {
 		switch (opt) {
+		case 'D':
+			only_dialect = strtoul(optarg, NULL, 16);
+			if (only_dialect != 0x0300 && only_dialect != 0x0302 &&
+			    only_dialect != 0x0311)
+				usage();
+			break;
+		case 'C':
+			channel = atoi(optarg);
+			if (channel != SMB2_CHANNEL_RDMA_V1 &&
+			    channel != SMB2_CHANNEL_RDMA_V1_INVALIDATE)
+				usage();
+			break;
 		case 'd':
 			delay_ms = atoi(optarg);
 			break;
@@ -842,8 +1169,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || inet_pton(AF_INET, argv[optind], &sin.sin_addr) != 1)
 		usage();
+	/* Lines reach the log as they happen, also when the alarm fires. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGALRM, on_alarm);
-	alarm(60);
+	alarm(strcmp(test, "rdma") ? 60 : 300);
 	srand(time(NULL) ^ getpid());
 	rbuf = malloc(MAX_PDU);
 	if (!rbuf)
@@ -864,13 +1193,16 @@ int main(int argc, char **argv)
 	negotiate();
 	if (!strcmp(test, "echo"))
 		test_echo();
-	else if (!strcmp(test, "io") || !strcmp(test, "compound")) {
+	else if (!strcmp(test, "io") || !strcmp(test, "compound") ||
+		 !strcmp(test, "rdma")) {
 		if (!user || !pass || !share)
 			die("%s needs -u, -w and -s", test);
 		login(user, pass);
 		tree_connect(argv[optind], share);
 		if (!strcmp(test, "io"))
 			test_io();
+		else if (!strcmp(test, "rdma"))
+			test_rdma();
 		else
 			test_compound();
 		finish_session();
