@@ -120,6 +120,16 @@ if [ -f "$AFS_TOP/tests/guest/Makefile" ]; then
 		ko "guest test programs build (see $res/guest-progs.log)"
 fi
 [ -f "$AFS_TOP/tools/Makefile" ] && make -C "$AFS_TOP/tools" O="$AFS_OUT" >>"$res/guest-progs.log" 2>&1
+# Debian packages (lintian errors and warnings fail) and what installing
+# them offline in a guest needs (tests/guest/install.sh).
+debs=
+if bash "$AFS_TOP/scripts/deb.sh" >"$res/deb.log" 2>&1; then
+	ok "Debian packages built, lintian clean"
+	debs=1
+else
+	ko "Debian packages built (see $res/deb.log)"
+	tail -n 10 "$res/deb.log"
+fi
 case " $built " in *" debug "*)
 	bash "$AFS_TOP/scripts/ksmbd-tools.sh" >"$res/ksmbd-tools.log" 2>&1 ||
 		ko "ksmbd-tools fetched (see $res/ksmbd-tools.log)"
@@ -140,6 +150,13 @@ for k in $built; do
 	# Two namespaces with their own rxe: 7.x only.
 	r=$(release "$k")
 	[ "${r%%.*}" -ge 7 ] && guest "netns-$k" -k "$k" "$AFS_TOP/tests/guest/netns.sh"
+done
+# Install as a user would (apt and DKMS, make install) on the oldest and
+# the newest stock kernel.
+for k in bookworm sid; do
+	case " $built " in *" $k "*)
+		[ -n "$debs" ] && guest "install-$k" -k "$k" -T 1200 "$AFS_TOP/tests/guest/install.sh" ;;
+	esac
 done
 case " $built " in *" debug "*)
 	guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh"
