@@ -34,7 +34,8 @@ log "deb: $(cd "$out" && echo *.deb); lintian: $(grep -cE '^[A-Z]: ' "$out/linti
 # dependencies for each root, as its own apt would, from the private lists
 # (read only: no package cache written, the root's status only read).
 opts=$(afs_apt_update)
-for suite in ${*:-bookworm sid}; do
+suites=${*:-bookworm sid}
+for suite in $suites; do
 	root=$AFS_CACHE/roots/$suite
 	[ -f "$root/var/lib/dpkg/status" ] || die "no root for $suite: run scripts/stock-kernels.sh"
 	mkdir -p "$out/$suite/repo/partial"
