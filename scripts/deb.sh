@@ -15,9 +15,14 @@ src=$out/src/af-smbdirect-$ver
 rm -rf "$out"
 mkdir -p "$src"
 
-# What git tracks or would track: no build products, no .git.
-(cd "$AFS_TOP" && git ls-files -co --exclude-standard -z) |
-	(cd "$AFS_TOP" && tar --null -T - -cf -) | tar -C "$src" -xf -
+# What git tracks or would track: no build products, no .git.  A tree
+# unpacked from a tarball has no git: everything but out/.
+if git -C "$AFS_TOP" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$AFS_TOP" && git ls-files -co --exclude-standard -z) |
+		(cd "$AFS_TOP" && tar --null -T - -cf -) | tar -C "$src" -xf -
+else
+	tar -C "$AFS_TOP" --exclude=./out -cf - . | tar -C "$src" -xf -
+fi
 log "deb: building af-smbdirect $ver"
 (cd "$src" && dpkg-buildpackage -us -uc) >"$out/build.log" 2>&1 ||
 	{ tail -n 30 "$out/build.log" >&2; die "dpkg-buildpackage failed (see $out/build.log)"; }
