@@ -35,7 +35,7 @@ lintian --fail-on error,warning "$out"/*.changes >/dev/null 2>&1 ||
 	{ cat "$out/lintian.log" >&2; die "lintian: errors or warnings (see $out/lintian.log)"; }
 log "deb: $(cd "$out" && echo *.deb); lintian: $(grep -cE '^[A-Z]: ' "$out/lintian.log") tag(s)"
 
-# The guest has no network: download dkms and man-db with their
+# The guest has no network: download dkms, man-db and kmod with their
 # dependencies for each root, as its own apt would, from the private lists
 # (read only: no package cache written, the root's status only read).
 opts=$(afs_apt_update)
@@ -48,7 +48,7 @@ for suite in $suites; do
 	apt-get -q $opts -o Dir::State::status="$root/var/lib/dpkg/status" \
 		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
 		-o Dir::Cache::archives="$out/$suite/repo" -o APT::Default-Release="$suite" \
-		--download-only --no-install-recommends -y install dkms man-db \
+		--download-only --no-install-recommends -y install dkms man-db kmod \
 		>"$out/$suite/fetch.log" 2>&1 ||
 		{ tail -n 20 "$out/$suite/fetch.log" >&2; die "fetching dkms for $suite failed"; }
 	rm -rf "$out/$suite/repo/partial" "$out/$suite/repo/lock"

@@ -11,7 +11,7 @@
 # the packages): the guest's own userspace is the host's, whose compiler
 # may not be the one the kernel was built with.  The root sits on the
 # guest's tmpfs overlay, so nothing here reaches the cache.  The guest has
-# no network: scripts/deb.sh fetched dkms and man-db into a local
+# no network: scripts/deb.sh fetched dkms, man-db and kmod into a local
 # repository, which is the root's only apt source here.
 #   install.sh [packages|make]   one half only (default: both)
 . "$AFS_TOP/tests/guest/lib.sh"
@@ -48,8 +48,9 @@ cp "$deb"/af-smbdirect-dkms_*.deb "$deb"/af-smbdirect-tools_*_*.deb "$R/tmp/"
 echo 'deb [trusted=yes] file:/tmp/afs-repo ./' >"$R/etc/apt/sources.list"
 rm -f "$R"/etc/apt/sources.list.d/*
 check "apt-get update (local repository)" in_root apt-get -q update
-# A debootstrap root lacks the man-db every installed system has.
-check "apt-get install man-db" in_root apt-get -q install -y --no-install-recommends man-db
+# A debootstrap root lacks the man-db and kmod every installed system has
+# (kmod comes with dkms too, but make install needs it on its own).
+check "apt-get install man-db kmod" in_root apt-get -q install -y --no-install-recommends man-db kmod
 
 mods() { ls "$km"/updates/dkms/af_smbdirect.ko* "$km"/updates/af_smbdirect.ko* 2>/dev/null; }
 loaded() { grep -q '^af_smbdirect ' /proc/modules; }
