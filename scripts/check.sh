@@ -126,6 +126,16 @@ if make -C "$AFS_TOP/tools" O="$AFS_OUT" m32 >"$res/m32.log" 2>&1; then
 else
 	ko "tools build as i386 programs (see $res/m32.log)"
 fi
+# Debian packages (lintian errors and warnings fail) and what installing
+# them offline in a guest needs (tests/guest/install.sh).
+debs=
+if bash "$AFS_TOP/scripts/deb.sh" >"$res/deb.log" 2>&1; then
+	ok "Debian packages built, lintian clean"
+	debs=1
+else
+	ko "Debian packages built (see $res/deb.log)"
+	tail -n 10 "$res/deb.log"
+fi
 case " $built " in *" debug "*)
 	bash "$AFS_TOP/scripts/ksmbd-tools.sh" >"$res/ksmbd-tools.log" 2>&1 ||
 		ko "ksmbd-tools fetched (see $res/ksmbd-tools.log)"
@@ -155,6 +165,15 @@ for k in $built; do
 	# Two namespaces with their own rxe: 7.x only.
 	r=$(release "$k")
 	[ "${r%%.*}" -ge 7 ] && guest "netns-$k" -k "$k" "$AFS_TOP/tests/guest/netns.sh"
+done
+# Install as a user would (apt and DKMS, make install) on the oldest and
+# the newest stock kernel.  Each run builds the module twice under TCG,
+# about 30 min on a 2-core host: only with AFS_FULL=1 (make check-full),
+# since the packages themselves are built and linted above every time.
+for k in ${AFS_FULL:+bookworm sid}; do
+	case " $built " in *" $k "*)
+		[ -n "$debs" ] && guest "install-$k" -k "$k" -T 2700 "$AFS_TOP/tests/guest/install.sh" ;;
+	esac
 done
 case " $built " in *" debug "*)
 	guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh"
