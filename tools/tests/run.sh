@@ -268,5 +268,13 @@ lrc=$?
 check "smbdcat SIGUSR1 prints counters" eval '[ $rc = 0 ] && [ $lrc = 0 ] &&
 	same "$T/in1" "$T/out" && grep -q "^smbdcat: sent 5 bytes (1 PDUs)" "$T/cerr"'
 
+# libsmbdirect-preload.so's tests count in this tally (tests/preload.sh).
+OBJ=${OBJ:-$(dirname "$BIN")/tools-obj}
+if [ -x "$OBJ/preload-check" ]; then
+	. "$(dirname "$0")/preload.sh"
+else
+	fail "preload tests: $OBJ/preload-check not built"
+fi
+
 echo "$npass passed, $nfail failed"
 [ "$nfail" = 0 ]
