@@ -5,6 +5,7 @@
 #   make install          module, depmod, header, tools, man pages
 #   make uninstall        remove what install put there
 #   make check            build for every supported kernel and run all tests
+#   make check-full       every suite on every kernel, install tests too
 #   make demo             boot guests and show the module at work
 #   make fuzz             the fuzz campaign (tests/fuzz, libFuzzer)
 # install/uninstall honour DESTDIR, PREFIX (default /usr) and KRELEASE
@@ -62,6 +63,9 @@ clean:
 check:
 	./scripts/check.sh
 
+check-full:
+	AFS_FULL=1 ./scripts/check.sh
+
 demo:
 	./scripts/demo.sh
 
@@ -69,4 +73,4 @@ fuzz:
 	./scripts/fuzz.sh
 
 .PHONY: all modules kunit install install-module install-headers install-man \
-	install-tools uninstall clean check demo fuzz
+	install-tools uninstall clean check check-full demo fuzz
