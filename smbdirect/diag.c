@@ -74,11 +74,8 @@ static int afsmbd_seq_show(struct seq_file *seq, void *v)
 	const char *role;
 
 	if (v == &afsmbd_socks) {
-		seq_puts(seq, "inode role phase local remote device transport "
-			 "send_credits recv_credits recv_posted send_size "
-			 "recv_size frag_size unread unsent tx_msgs rx_msgs "
-			 "tx_bytes rx_bytes violations buffer_bytes "
-			 "registered rdma_written rdma_read\n");
+		seq_puts(seq,
+			 "inode role phase local remote device transport send_credits recv_credits recv_posted send_size recv_size frag_size unread unsent tx_msgs rx_msgs tx_bytes rx_bytes violations buffer_bytes registered rdma_written rdma_read\n");
 		return 0;
 	}
 	ss = list_entry(v, struct afsmbd_sock, all);
@@ -91,8 +88,8 @@ static int afsmbd_seq_show(struct seq_file *seq, void *v)
 	spin_lock(&c->lock);
 	role = READ_ONCE(sk->sk_state) == TCP_LISTEN ? "listener" :
 	       c->server ? "server" : "client";
-	seq_printf(seq, "%s %s %pISpc %pISpc %s %s %u %u %u %u %u %u %u %u "
-		   "%llu %llu %llu %llu %llu %zu %llu %llu %llu\n",
+	seq_printf(seq,
+		   "%s %s %pISpc %pISpc %s %s %u %u %u %u %u %u %u %u %llu %llu %llu %llu %llu %zu %llu %llu %llu\n",
 		   role, c->state < ARRAY_SIZE(afsmbd_phase) ?
 		   afsmbd_phase[c->state] : "?",
 		   &c->laddr, &c->raddr,

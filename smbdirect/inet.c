@@ -25,7 +25,12 @@ module_param(ipproto, bool, 0444);
 MODULE_PARM_DESC(ipproto,
 		 "also serve socket(AF_INET/AF_INET6, SOCK_STREAM, IPPROTO_SMBDIRECT) (Y)");
 
-static struct proto_ops afsmbd_inet_ops, afsmbd_inet6_ops;
+/*
+ * Copies of the family's ops differing only in .family, made once at
+ * module init: checkpatch's CONST_STRUCT is ignored for this file.
+ */
+static struct proto_ops afsmbd_inet_ops __ro_after_init;
+static struct proto_ops afsmbd_inet6_ops __ro_after_init;
 static bool afsmbd_inet_up;
 
 static int afsmbd_inet_init(struct sock *sk)

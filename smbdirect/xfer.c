@@ -856,13 +856,14 @@ void afsmbd_keepalive_work(struct work_struct *work)
 		return;
 	}
 	idle = jiffies - conn->last_rx;
-	next = ival;
-	if (idle < ival) {
-		next = ival - idle;
-	} else if (conn->ka_outstanding) {
+	if (idle >= ival && conn->ka_outstanding) {
 		afsmbd_conn_fail_locked(conn, -ETIMEDOUT);
 		spin_unlock_bh(&conn->lock);
 		return;
+	}
+	next = ival;
+	if (idle < ival) {
+		next = ival - idle;
 	} else {
 		/*
 		 * Probe; if no credit or buffer allows one, a peer that
