@@ -568,11 +568,12 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 	conn->nr_tx = afsmbd_tx_pool(&conn->limits);
 	/*
 	 * Offer only what one request can really move: a descriptor per
-	 * fast-register MR, at most SMBDIRECT_MAX_DESCS of them.
+	 * fast-register MR, at most SMBDIRECT_MAX_DESCS of them, less a
+	 * page, which a buffer not starting on a page boundary spills into.
 	 */
 	conn->limits.max_read_write_size =
 		min_t(u64, conn->limits.max_read_write_size,
-		      (u64)SMBDIRECT_MAX_DESCS * afsmbd_mr_pages(dev) *
+		      ((u64)SMBDIRECT_MAX_DESCS * afsmbd_mr_pages(dev) - 1) *
 		      PAGE_SIZE);
 	/*
 	 * Sends, REG_MR and LOCAL_INV for every pool MR, the negotiate and

@@ -83,6 +83,20 @@ static void afsmbd_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 	afsmbd_conn_fail(reg->conn, -EIO);
 }
 
+/*
+ * A LOCAL_INV before the last of a chain: unsignaled, so it completes only
+ * if it failed, and its registration may already be freed by then (the
+ * waiter wakes on the last one): it names no registration.
+ */
+static void afsmbd_inv_mid_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	if (wc->status != IB_WC_WR_FLUSH_ERR)
+		pr_warn_ratelimited("local invalidate failed: %s\n",
+				    ib_wc_status_msg(wc->status));
+}
+
+static struct ib_cqe afsmbd_inv_mid_cqe = { .done = afsmbd_inv_mid_done };
+
 /* LOCAL_INV done, or flushed: either way the peer cannot use the MRs. */
 static void afsmbd_inv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
@@ -460,7 +474,7 @@ EXPORT_SYMBOL_NS_GPL(afsmbd_register_iter, AFSMBD_NS);
 static bool afsmbd_reg_invalidate(struct afsmbd_conn *conn,
 				  struct afsmbd_reg *reg)
 {
-	struct ib_send_wr wr[SMBDIRECT_MAX_DESCS] = {}, *first = NULL;
+	struct ib_send_wr wr[SMBDIRECT_MAX_DESCS] = {}, *first = NULL, *last;
 	struct ib_send_wr **link = &first;
 	int err;
 	u32 i;
@@ -470,15 +484,19 @@ static bool afsmbd_reg_invalidate(struct afsmbd_conn *conn,
 			continue;
 		wr[i].opcode = IB_WR_LOCAL_INV;
 		wr[i].ex.invalidate_rkey = reg->mr[i]->rkey;
-		wr[i].wr_cqe = &reg->inv_cqe;
+		wr[i].wr_cqe = &afsmbd_inv_mid_cqe;
 		*link = &wr[i];
 		link = &wr[i].next;
 	}
 	if (!first)
 		return true;
-	/* Only the last is signaled: RC completes them in order. */
-	container_of(link, struct ib_send_wr, next)->send_flags =
-		IB_SEND_SIGNALED;
+	/*
+	 * Only the last is signaled and wakes us: RC completes them in
+	 * order, and a failed one before it completes first.
+	 */
+	last = container_of(link, struct ib_send_wr, next);
+	last->send_flags = IB_SEND_SIGNALED;
+	last->wr_cqe = &reg->inv_cqe;
 	reinit_completion(&reg->inv_done);
 	spin_lock_bh(&conn->lock);
 	err = conn->state == AFSMBD_C_CONNECTED ?
