@@ -174,8 +174,12 @@ int afsmbd_bufs_alloc(struct afsmbd_conn *conn, struct afsmbd_bufs *b,
 	for (i = 0; i < b->nr_chunks; i++) {
 		struct page *pg;
 
+		/*
+		 * A cgroup at its memory.max fails the connection (ENOMEM)
+		 * rather than OOM-killing one of its tasks.
+		 */
 		pg = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
-				 (b->order ? __GFP_RETRY_MAYFAIL : 0), b->order);
+				 __GFP_RETRY_MAYFAIL, b->order);
 		if (!pg)
 			goto out;
 		b->chunk[i] = page_address(pg);

@@ -517,7 +517,12 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (wc->status != IB_WC_SUCCESS) {
 		/* Flushes are the normal end of a drained QP. */
-		if (wc->status == IB_WC_LOC_LEN_ERR) {
+		/*
+		 * A message longer than the buffer: siw and hardware say
+		 * LOC_LEN_ERR, rxe REM_INV_REQ_ERR (it NAKs the request).
+		 */
+		if (wc->status == IB_WC_LOC_LEN_ERR ||
+		    wc->status == IB_WC_REM_INV_REQ_ERR) {
 			afsmbd_violation(conn,
 					 "message longer than MaxReceiveSize");
 		} else if (wc->status != IB_WC_WR_FLUSH_ERR) {

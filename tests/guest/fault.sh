@@ -17,7 +17,7 @@
 # kernel log itself (the runner's patterns, allocation-failure reports
 # allowed), saves it to /tmp/fault-klog.N and clears it after each phase.
 # While failures are injected the console shows emergencies only.
-#   fault.sh [phase...]    default: all (xfer sweep)
+#   fault.sh [phase...]    default: all (xfer cq sweep)
 . "$AFS_TOP/tests/guest/lib.sh"
 
 SDS=$AFS_TOP/out/bin/sdstress
@@ -30,7 +30,7 @@ if [ ! -d $DBG/failslab ] || [ ! -d $DBG/fail_page_alloc ]; then
 	fail "fault injection (failslab, fail_page_alloc) in this kernel"
 	afs_done
 fi
-phases=${*:-xfer sweep}
+phases=${*:-xfer cq sweep}
 # Writing to the FIFO of a program that already exited must not end us.
 trap '' PIPE
 
@@ -38,7 +38,7 @@ check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
 
 # ---- the kernel log ----
-bad='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|unreferenced object|possible circular locking'
+bad='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|kmemleak: [0-9]+ new suspected|unreferenced object|possible circular locking|rcu: INFO|rcu_.* self-detected stall'
 allowed='page allocation failure|vmalloc error|FAULT_INJECTION: forcing a failure|: vmalloc_node_range for size|Unable to allocate memory'
 nlog=0
 klog_clean() {
@@ -70,6 +70,18 @@ mod_range() {
 	# 64-bit addresses: bash arithmetic wraps, printf %x prints them right.
 	range="0x$s $(printf '0x%x' $((16#$e + 4096)))"
 	echo "module text $range"
+}
+
+# fn_range <symbol>: the text of one function, up to the next symbol.
+fn_range() {
+	local tag s e
+	tag=$(awk -v f="$1" '$3 == f && ($2 == "t" || $2 == "T") { print ($4 == "" ? "-" : $4); exit }' /proc/kallsyms)
+	[ -n "$tag" ] || return 1
+	read -r s e < <(awk -v t="$tag" '($2 == "t" || $2 == "T") && ($4 == "" ? "-" : $4) == t { print $1, $3 }' /proc/kallsyms |
+		sort | awk -v f="$1" 'found { print $1; exit } $2 == f { printf "%s ", $1; found = 1 }')
+	[ -n "$s" ] && [ -n "$e" ] || return 1
+	range="0x$s 0x$e"
+	echo "$1 text $range"
 }
 
 TIMES=100000000
@@ -110,7 +122,12 @@ fi_off() {
 }
 
 # ---- resources ----
-res() { rdma resource show 2>/dev/null | sed 's/  */ /g'; }
+# An rdma tool that fails prints nothing, which must not read as a match.
+res() {
+	local out
+	out=$(rdma resource show 2>&1) || { echo "rdma resource show failed: $out"; return 1; }
+	echo "$out" | sed 's/  */ /g'
+}
 back_to() {
 	local i
 	for i in $(seq 100); do
@@ -206,14 +223,46 @@ xfer() {
 	check "xfer: kernel log clean" klog_clean
 }
 
+# ---- nothing allocates under a completion handler ----
+# The stack filter narrowed to the CQ poller that calls every completion
+# handler (ib_core's __ib_process_cq): during a transfer both ways no
+# allocation may have it on its stack, so none may be failed.  A handler
+# that allocated would be failed here at least once.
+injected() {
+	local n
+	n=$(sed -n 's/^\(failslab\|fail_page_alloc\): \([0-9]*\) failures injected$/\2/p' "$1" |
+		awk '{ t += $1 } END { print t + 0 }')
+	echo "$n allocations under a completion handler"
+	[ "$n" = 0 ]
+}
+cq() {
+	local modrange=$range
+	if check "__ib_process_cq text from /proc/kallsyms" fn_range __ib_process_cq; then
+		checkv "data both ways, byte-exact, every allocation under __ib_process_cq failing" /tmp/fq.log \
+			run_go /tmp/fq.log 120 100 1 "$SDS" -l "$AFS_LOCAL4" faultxfer
+		check "no allocation under a completion handler during the transfer" injected /tmp/fq.log
+		check "cq: kernel log clean" klog_clean
+	fi
+	range=$modrange
+}
+
 # ---- connect, accept, negotiate, transfer under failures ----
 sweep() {
 	local p prob ival
-	for p in "100 1" "10 1" "2 1" "100 30" "100 300"; do
+	# Setup paths fail (100% and 10% of every allocation), or a rare
+	# failure lands anywhere in whole exchanges (2%, every 30th);
+	# FAULT_SWEEP overrides, e.g. "100 300" for one in 300.
+	for p in ${FAULT_SWEEP:-"100 1" "10 1" "2 1" "100 30"}; do
 		read -r prob ival <<<"$p"
 		checkv "probability $prob% interval $ival: every call works or fails cleanly, nothing hangs" \
 			/tmp/fl.log run_go /tmp/fl.log 100 "$prob" "$ival" \
 			"$SDS" -l "$AFS_LOCAL4" -t 10 faultloop
+		check "probability $prob% interval $ival: failures were injected" \
+			grep -qE '^(failslab|fail_page_alloc): [1-9][0-9]* failures injected' /tmp/fl.log
+		# Rare failures leave room for whole exchanges: some must complete.
+		[ "$prob" = 100 ] && [ "$ival" = 1 ] || [ "$prob" = 10 ] ||
+			check "probability $prob% interval $ival: some exchanges completed" \
+				grep -qE '^faultloop: [0-9]+ iterations, [1-9][0-9]* complete' /tmp/fl.log
 		check "probability $prob% interval $ival: RDMA resources back to baseline" back_to "$base"
 		check "probability $prob% interval $ival: kernel log clean" klog_clean
 	done
@@ -223,6 +272,7 @@ for ph in $phases; do
 	t0=$SECONDS
 	case $ph in
 	xfer) xfer ;;
+	cq) cq ;;
 	sweep) sweep ;;
 	*) fail "unknown phase $ph" ;;
 	esac

@@ -12,13 +12,16 @@ skip() { echo "SKIP: $*"; }
 check() {
 	local name=$1 out=/tmp/afs-check.$$
 	shift
+	local rc=0
 	if "$@" >"$out" 2>&1; then
 		pass "$name"
 	else
+		rc=1
 		fail "$name"
 		sed 's/^/    /' "$out" | tail -n 20
 	fi
 	rm -f "$out"
+	return $rc
 }
 
 # check_fails <name> <command...>: passes if the command fails.

@@ -34,6 +34,11 @@ all="storm connshut kashake negtimer lclose many ldevremove devremove unload"
 steps=${*:-$all}
 LINK=${AFS_LINK:-rxe}
 
+# The races here are caught by KASAN, lockdep and the object debuggers of
+# the debug kernel; elsewhere most of them would pass unseen.
+kasan() { grep -qw kasan_report /proc/kallsyms; }
+check "KASAN in this kernel (lifecycle needs the debug kernel)" kasan
+
 check "insmod af_smbdirect" afs_insmod
 check "rdma link up ($LINK)" afs_rdma_up
 
@@ -170,9 +175,10 @@ done
 
 # Nothing left behind: every cm_id is gone, and the module unloads.
 no_cm_ids() {
-	local i
+	local i out
 	for i in $(seq 100); do
-		[ -z "$(rdma resource show cm_id 2>/dev/null)" ] && return 0
+		out=$(rdma resource show cm_id 2>&1) || { echo "rdma resource show failed: $out"; return 1; }
+		[ -z "$out" ] && return 0
 		sleep 0.2
 	done
 	rdma resource show cm_id

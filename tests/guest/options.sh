@@ -17,16 +17,37 @@ for p in "$SDO" "$SDO32"; do
 	fi
 done
 
-all="limits negotiated device counters tcpinfo timeout port solsocket ioctls epoll select sndtimeo iov linger chunkecho bothwrite abi32 protocol memlimit bufbytes memtotal"
+all="limits negotiated device counters tcpinfo timeout port solsocket ioctls epoll select sndtimeo iov linger chunkecho bothwrite abi32 protocol memlimit bufbytes memtotal memcg"
 tests=${*:-$all}
 
 check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
 
+# memcg: sdopt in a memory cgroup v2 of its own (kernels without the
+# memory controller skip it: the debug kernel has no CONFIG_MEMCG).
+CGROOT=/sys/fs/cgroup
+memcg_setup() {
+	grep -q ' cgroup2 ' /proc/mounts || mount -t cgroup2 none $CGROOT 2>/dev/null || return 1
+	grep -qw memory $CGROOT/cgroup.controllers || return 1
+	echo +memory >$CGROOT/cgroup.subtree_control || return 1
+	mkdir -p $CGROOT/afs-memcg
+}
+memcg_run() {
+	if ! memcg_setup; then
+		skip "memcg (IPv$1): no cgroup v2 memory controller"
+		return
+	fi
+	check "memcg (IPv$1)" timeout 200 sh -c 'echo $$ >'$CGROOT'/afs-memcg/cgroup.procs &&
+		AFS_CG='$CGROOT'/afs-memcg exec "$0" "$@"' "$SDO" -l "$2" -t "${AFS_LINK:-rxe}" memcg
+	echo max >$CGROOT/afs-memcg/memory.max
+}
+
 for t in $tests; do
 	for v in 4 6; do
 		addr=$([ $v = 4 ] && echo "$AFS_LOCAL4" || echo "$AFS_LOCAL6")
-		if [ "$t" != abi32 ]; then
+		if [ "$t" = memcg ]; then
+			memcg_run "$v" "$addr"
+		elif [ "$t" != abi32 ]; then
 			check "$t (IPv$v)" timeout 200 "$SDO" -l "$addr" -t "${AFS_LINK:-rxe}" "$t"
 		# abi.vsyscall32 exists exactly when IA32 emulation is built in.
 		elif [ ! -e /proc/sys/abi/vsyscall32 ]; then

@@ -394,11 +394,9 @@ static void t_abuse(void)
 }
 
 /*
- * cmsgtype: a receiver compares cmsg_type, an int, with the constant.
- * SMBDIRECT_CMSG_INVALIDATED is an _IOR() (unsigned long, bit 31 set):
- * past INT_MAX, so "cmsg->cmsg_type == SMBDIRECT_CMSG_INVALIDATED" is
- * false for every message on 64-bit, in userspace and in the kernel,
- * unless the reader casts as this file does.  It must fit an int.
+ * cmsgtype: a receiver compares cmsg_type, an int, with the constants.
+ * Past INT_MAX (as an _IOR() value with bit 31 set once was), the
+ * comparison is false for every message on 64-bit without a cast.
  */
 static void t_cmsgtype(void)
 {

@@ -727,6 +727,7 @@ static void *closer_acceptor(void *arg)
 static void t_connshut(void)
 {
 	int n = opt_n > 0 ? opt_n : 200, i, fd, err, l;
+	unsigned int st, st2;
 	struct slot *w = slot_new();
 	uint32_t r = seed_of(7);
 	double t0, t1, setup = 0, worst = 0;
@@ -786,7 +787,21 @@ static void t_connshut(void)
 		op_end(w);
 		if (k >= 0 && sh.err == 0)
 			FAILED("round %d: send after shutdown worked", i);
-		info_of(fd);
+		/*
+		 * Never left in a setup phase (1..5); a failed connect is
+		 * FAILED (7), or IDLE (0) if it never started, and stays so.
+		 */
+		st = info_of(fd).state;
+		if (st >= 1 && st <= 5)
+			FAILED("round %d: state %u after the race (a setup phase)",
+			       i, st);
+		if (err && st != 7 && st != 0)
+			FAILED("round %d: connect failed (%s) but state %u",
+			       i, ename(err), st);
+		usleep(50000);
+		st2 = info_of(fd).state;
+		if (st == 7 && st2 != 7)
+			FAILED("round %d: FAILED left for state %u", i, st2);
 		close(fd);
 	}
 	atomic_store(&stop, 1);
@@ -1246,29 +1261,55 @@ static void t_ldevremove(void)
 
 static const size_t fault_lens[] = { 1, 1341, 70000 };
 
+/* A write from its own thread, so that a PDU larger than the peer's
+ * receive window goes out while this thread reads it. */
+struct fault_tx {
+	int fd;
+	const uint8_t *p;
+	size_t len;
+	int err;
+};
+
+static void *fault_tx_fn(void *a)
+{
+	struct fault_tx *t = a;
+
+	t->err = send_all(t->fd, t->p, t->len);
+	return NULL;
+}
+
 /* One exchange of checked PDUs both ways; 0 or the first errno. */
 static int fault_exchange(int c, int s, uint32_t seed, uint8_t *b,
 			  const char **step)
 {
-	int k, err;
+	static uint8_t tb[70000 + 4];
+	int k, err, dir;
 
 	for (k = 0; k < 3; k++) {
 		size_t len = fault_lens[k];
 
-		*step = "write c->s";
-		fill(b, seed, k, len);
-		if ((err = send_all(c, b, len + 4)))
-			return err;
-		*step = "read c->s";
-		if ((err = recv_check(s, b, seed, k, len, "c->s")))
-			return err;
-		*step = "write s->c";
-		fill(b, seed + 1, k, len);
-		if ((err = send_all(s, b, len + 4)))
-			return err;
-		*step = "read s->c";
-		if ((err = recv_check(c, b, seed + 1, k, len, "s->c")))
-			return err;
+		for (dir = 0; dir < 2; dir++) {
+			struct fault_tx t = { .fd = dir ? s : c, .p = tb,
+					      .len = len + 4 };
+			pthread_t th;
+
+			fill(tb, seed + dir, k, len);
+			*step = dir ? "write s->c" : "write c->s";
+			if (pthread_create(&th, NULL, fault_tx_fn, &t))
+				return EAGAIN;
+			*step = dir ? "read s->c" : "read c->s";
+			err = recv_check(dir ? c : s, b, seed + dir, k, len,
+					 dir ? "s->c" : "c->s");
+			if (err)	/* unblocks the writer: closed below */
+				shutdown(dir ? s : c, SHUT_RDWR);
+			pthread_join(th, NULL);
+			if (t.err) {
+				*step = dir ? "write s->c" : "write c->s";
+				return t.err;
+			}
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
