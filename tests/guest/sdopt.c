@@ -1595,13 +1595,14 @@ static void cg_write(const char *cg, const char *file, const char *val)
 	      val, path, strerror(errno));
 }
 
-/* A socket with 255 receive buffers of 64 KiB: 16 MiB of ring. */
+/* 255 receive buffers of 64 KiB, and sending as much: 16 MiB of ring. */
 static int big_sock(void)
 {
 	int fd = sock_new();
 
 	setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 255);
 	setu(fd, SMBDIRECT_MAX_RECV_SIZE, 65536);
+	setu(fd, SMBDIRECT_MAX_SEND_SIZE, 65536);
 	return fd;
 }
 
