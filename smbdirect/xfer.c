@@ -519,9 +519,12 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		/* Flushes are the normal end of a drained QP. */
 		/*
 		 * A message longer than the buffer: siw and hardware say
-		 * LOC_LEN_ERR, rxe REM_INV_REQ_ERR (it NAKs the request).
+		 * LOC_LEN_ERR; rxe says LOC_QP_OP_ERR (its copy into the
+		 * buffer fails) or REM_INV_REQ_ERR.  Our receive requests
+		 * are all alike, so on a receive these are the peer's doing.
 		 */
 		if (wc->status == IB_WC_LOC_LEN_ERR ||
+		    wc->status == IB_WC_LOC_QP_OP_ERR ||
 		    wc->status == IB_WC_REM_INV_REQ_ERR) {
 			afsmbd_violation(conn,
 					 "message longer than MaxReceiveSize");
