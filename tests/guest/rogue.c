@@ -699,26 +699,6 @@ static void wait_kernel_grant(struct ep *e)
 
 /* ---- the AF_SMBDIRECT side ---- */
 
-/* buffer_bytes, the field after violations (see sdcommon.h). */
-#define SD_BUFFER_BYTES_OFF (offsetof(struct smbdirect_info, violations) + 8)
-
-static long long sd_buffer_bytes(int fd)
-{
-	unsigned char b[sizeof(struct smbdirect_info) + 64];
-	socklen_t len = sizeof(b);
-	uint64_t v;
-
-	memset(b, 0, sizeof(b));
-	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, b, &len))
-		return -1;
-	if (len < SD_BUFFER_BYTES_OFF + sizeof(v)) {
-		errno = ENODATA;
-		return -2;
-	}
-	memcpy(&v, b + SD_BUFFER_BYTES_OFF, sizeof(v));
-	return (long long)v;
-}
-
 struct smbd_result {
 	int connect_errno;		/* 0 if connected */
 	int pdus_read;			/* prefix PDUs read intact */
@@ -740,6 +720,16 @@ static struct smbdirect_info info_of(int fd, int *err)
 	*err = getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &i, &len) ?
 	       errno : 0;
 	return i;
+}
+
+/* The buffers @fd pins (see sdcommon.h); -1 with errno on failure. */
+static long long sd_buffer_bytes(int fd)
+{
+	int err;
+	struct smbdirect_info i = info_of(fd, &err);
+
+	errno = err;
+	return err ? -1 : (long long)i.buffer_bytes;
 }
 
 /* Read one Direct-TCP framed PDU (4-byte BE length + body). */

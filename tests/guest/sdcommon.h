@@ -64,29 +64,17 @@ static void set_addr(const char *a)
 }
 
 /*
- * struct smbdirect_info's buffer_bytes (the buffers a socket pins; on a
- * listener the sum of its pending children), the field after violations.
- * Read by offset, so the tests build against a header with or without
- * it.  Returns -1 with errno set if getsockopt fails, -2 (errno ENODATA)
- * if the kernel's struct ends before the field.
+ * struct smbdirect_info's buffer_bytes: the buffers a socket pins (on a
+ * listener, its pending children's).  -1 with errno if getsockopt fails.
  */
-#define SD_BUFFER_BYTES_OFF (offsetof(struct smbdirect_info, violations) + 8)
-
 static inline long long sd_buffer_bytes(int fd)
 {
-	unsigned char b[sizeof(struct smbdirect_info) + 64];
-	socklen_t len = sizeof(b);
-	uint64_t v;
+	struct smbdirect_info i;
+	socklen_t len = sizeof(i);
 
-	memset(b, 0, sizeof(b));
-	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, b, &len))
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &i, &len))
 		return -1;
-	if (len < SD_BUFFER_BYTES_OFF + sizeof(v)) {
-		errno = ENODATA;
-		return -2;
-	}
-	memcpy(&v, b + SD_BUFFER_BYTES_OFF, sizeof(v));
-	return (long long)v;
+	return (long long)i.buffer_bytes;
 }
 
 #endif /* SDCOMMON_H */

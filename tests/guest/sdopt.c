@@ -1393,7 +1393,7 @@ static unsigned long long bb_of(int fd, const char *who)
 {
 	long long v = sd_buffer_bytes(fd);
 
-	CHECK(v >= 0, "%s: SMBDIRECT_INFO has no buffer_bytes field (%s)",
+	CHECK(v >= 0, "%s: SMBDIRECT_INFO: %s",
 	      who, strerror(errno));
 	return v;
 }
