@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +77,21 @@ static inline long long sd_buffer_bytes(int fd)
 	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &i, &len))
 		return -1;
 	return (long long)i.buffer_bytes;
+}
+
+/* Accept within ms, or -1 with errno (EAGAIN: nothing came). */
+static inline int accept_within(int l, int ms)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+	int fl = fcntl(l, F_GETFL), s, err;
+
+	poll(&p, 1, ms);
+	fcntl(l, F_SETFL, fl | O_NONBLOCK);
+	s = accept(l, NULL, NULL);
+	err = errno;
+	fcntl(l, F_SETFL, fl);
+	errno = err;
+	return s;
 }
 
 #endif /* SDCOMMON_H */

@@ -1465,21 +1465,6 @@ static int connect_retry(int (*mk)(void), const char *what)
 	die("%s: connect: %s", what, strerror(err));
 }
 
-/* Accept within ms, or -1 with errno (EAGAIN: nothing came). */
-static int accept_within(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-	int fl = fcntl(l, F_GETFL), s, err;
-
-	poll(&p, 1, ms);
-	fcntl(l, F_SETFL, fl | O_NONBLOCK);
-	s = accept(l, NULL, NULL);
-	err = errno;
-	fcntl(l, F_SETFL, fl);
-	errno = err;
-	return s;
-}
-
 /* max_memory bounds all sockets together. */
 static void t_memtotal(void)
 {

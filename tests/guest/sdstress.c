@@ -327,21 +327,6 @@ static void find_refused_port(void)
 	srv = keep;
 }
 
-/* Accept within ms, or -1 with errno (EAGAIN: nothing came). */
-static int accept_within(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-	int fl = fcntl(l, F_GETFL), s, err;
-
-	poll(&p, 1, ms);
-	fcntl(l, F_SETFL, fl | O_NONBLOCK);
-	s = accept(l, NULL, NULL);
-	err = errno;
-	fcntl(l, F_SETFL, fl);
-	errno = err;
-	return s;
-}
-
 static struct smbdirect_info info_of(int fd)
 {
 	struct smbdirect_info i;
