@@ -138,10 +138,12 @@ for k in $built; do
 	[ -f "$AFS_TOP/tests/guest/stream.sh" ] &&
 		guest "stream-$k" -k "$k" "$AFS_TOP/tests/guest/stream.sh"
 	guest "options-$k" -k "$k" "$AFS_TOP/tests/guest/options.sh"
+	# RDMA read/write offload, our client role against our server role.
+	guest "rdma-$k" -k "$k" -T 1200 "$AFS_TOP/tests/guest/rdma.sh"
 	# The in-kernel consumer builds for every kernel; it runs on the
 	# oldest and on the debug kernel.
 	case $k in bookworm | debug)
-		guest "kernel-$k" -k "$k" "$AFS_TOP/tests/guest/kernel.sh" ;;
+		guest "kernel-$k" -k "$k" -T 1200 "$AFS_TOP/tests/guest/kernel.sh" ;;
 	esac
 	# Two namespaces with their own rxe: 7.x only.
 	r=$(release "$k")
@@ -151,9 +153,10 @@ case " $built " in *" debug "*)
 	guest "kunit-debug" -k debug "$AFS_TOP/tests/guest/kunit.sh"
 	guest "stream-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/stream.sh"
 	guest "options-siw-debug" -k debug -l siw "$AFS_TOP/tests/guest/options.sh"
+	guest "rdma-siw-debug" -k debug -l siw -T 1200 "$AFS_TOP/tests/guest/rdma.sh"
 	guest "interop-cifs-debug" -k debug "$AFS_TOP/tests/guest/interop.sh"
-	guest "interop-ksmbd-debug" -k debug "$AFS_TOP/tests/guest/interop-ksmbd.sh"
-	guest "violations-debug" -k debug "$AFS_TOP/tests/guest/violations.sh"
+	guest "interop-ksmbd-debug" -k debug -T 1200 "$AFS_TOP/tests/guest/interop-ksmbd.sh"
+	guest "violations-debug" -k debug -T 1200 "$AFS_TOP/tests/guest/violations.sh"
 	;;
 esac
 
@@ -192,6 +195,8 @@ if [ -z "${AFS_SKIP_LINKS:-}" ]; then
 	case " $built " in *" bookworm "*)
 		guest "keepalive2-bookworm" -2 -k bookworm -p bookworm -T 400 "$AFS_TOP/tests/guest/keepalive2.sh"
 		guest "keepalive2-10-bookworm" -2 -k bookworm -p bookworm -T 400 "$AFS_TOP/tests/guest/keepalive2.sh" 10
+		# RDMA offload beside ib_write_bw/ib_read_bw on one link.
+		guest "rdma-bench2-bookworm" -2 -k bookworm -p bookworm -T 1200 "$AFS_TOP/tests/guest/rdma-bench2.sh"
 		;;
 	esac
 fi
