@@ -82,7 +82,8 @@ afs_host_deps() {
 
 AFS_HOST_PKGS="build-essential gcc-multilib bc bison flex libelf-dev libssl-dev dwarves cpio zstd xz-utils
 	kmod qemu-system-x86 busybox-static debootstrap sparse rdma-core ibverbs-utils
-	rdmacm-utils librdmacm-dev libibverbs-dev perftest iproute2 iputils-ping python3 perl procps psmisc util-linux"
+	rdmacm-utils librdmacm-dev libibverbs-dev perftest iproute2 iputils-ping python3 perl procps psmisc util-linux
+	samba smbclient cifs-utils rsync"
 
 # Serialise a cache-filling script against concurrent runs of itself.
 afs_lock() {

@@ -15,6 +15,16 @@
 #include <rdma/rdma_cm.h>
 #include <linux/uio.h>
 #include <linux/dma-direction.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+/*
+ * A kernel whose own uapi defines IPPROTO_SMBDIRECT serves that entry
+ * point itself: the module then registers only AF_SMBDIRECT.  (Tested
+ * before our header defines it for userspace.)
+ */
+#ifdef IPPROTO_SMBDIRECT
+#define AFSMBD_KERNEL_IPPROTO	1
+#endif
 #include <linux/af_smbdirect.h>
 #include "codec.h"
 
@@ -109,6 +119,7 @@ struct afsmbd_conn {
 	bool torn_down;			/* (M) */
 	bool teardown_queued;		/* (L) no timer or work may be armed */
 	bool rings_dead;		/* (S) torn down: rings go when read */
+	bool rx_cut;			/* (S) the peer closed inside a PDU */
 	bool queued;			/* child on the listener's acceptq */
 
 	struct rdma_cm_id *id;		/* (M) */
@@ -196,9 +207,16 @@ struct afsmbd_conn {
 	size_t desc_bytes;		/* rx[] and tx[], charged */
 };
 
-/* Per-socket state; struct sock must come first (sk_alloc() contract). */
+/*
+ * Per-socket state; struct sock must come first (sk_alloc() contract),
+ * and as struct inet_sock for the IPPROTO_SMBDIRECT entry point, whose
+ * inet_create() initialises inet fields.
+ */
 struct afsmbd_sock {
-	struct sock sk;
+	union {
+		struct sock sk;
+		struct inet_sock inet;
+	};
 	struct afsmbd_conn conn;
 	struct sockaddr_storage bound;	/* (S) address given to bind() */
 	bool is_bound;			/* (S) */
@@ -208,6 +226,13 @@ struct afsmbd_sock {
 	bool closing;
 	/* violations of children that failed in negotiate, never accepted */
 	atomic64_t child_violations;
+	struct list_head all;		/* every socket, for /proc/net */
+};
+
+/* An AF_INET6 socket of the IPPROTO_SMBDIRECT entry point. */
+struct afsmbd_sock6 {
+	struct afsmbd_sock s;
+	struct ipv6_pinfo inet6;	/* last: inet6_sk_generic() on 6.1 */
 };
 
 static inline struct afsmbd_sock *afsmbd_sk(const struct sock *sk)
@@ -270,6 +295,17 @@ void afsmbd_rd_atom(struct afsmbd_conn *conn, u8 *initiator, u8 *responder);
 bool afsmbd_is_iwarp(struct rdma_cm_id *id);
 extern unsigned int afsmbd_connect_timeout;
 extern unsigned int afsmbd_ack_timeout;
+
+/* inet.c: the IPPROTO_SMBDIRECT entry point */
+int afsmbd_inet_init_entry(const struct proto_ops *ops);
+void afsmbd_inet_exit_entry(void);
+void afsmbd_inet_child(struct sock *sk);
+
+/* diag.c: /proc/net/smbdirect */
+void afsmbd_diag_add(struct sock *sk);
+void afsmbd_diag_del(struct sock *sk);
+int afsmbd_diag_init(void);
+void afsmbd_diag_exit(void);
 
 /* listen.c: listener children and the accept queue */
 int afsmbd_cm_request(struct afsmbd_conn *lconn, struct rdma_cm_id *id,

@@ -56,6 +56,21 @@ static inline void afsmbd_custom_sockopt(struct socket *sock)
 #define AFSMBD_NS	AFSMBD
 #endif
 
+/* 6.10 dropped the source argument of __assign_str(). */
+#if KERNEL_VERSION(6, 10, 0) <= LINUX_VERSION_CODE
+#define AFSMBD_TRACE_ASSIGN_STR(dst, src)	__assign_str(dst)
+#else
+#define AFSMBD_TRACE_ASSIGN_STR(dst, src)	__assign_str(dst, src)
+#endif
+
+/* 6.7 gave struct proto the offset of an inet6 socket's ipv6_pinfo. */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+#define AFSMBD_PINFO_OFFSET(type, member) \
+	.ipv6_pinfo_offset = offsetof(type, member),
+#else
+#define AFSMBD_PINFO_OFFSET(type, member)
+#endif
+
 /* The memory cgroup a socket charges (an accessor from 7.x on). */
 static inline struct mem_cgroup *afsmbd_sk_memcg(const struct sock *sk)
 {

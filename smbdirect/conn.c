@@ -34,6 +34,7 @@
 #include <linux/mm.h>
 #include <rdma/rw.h>
 #include "af_smbdirect.h"
+#include "trace.h"
 
 static unsigned int recv_credit_max = 255;
 module_param(recv_credit_max, uint, 0644);
@@ -113,6 +114,7 @@ bool afsmbd_set_state(struct afsmbd_conn *conn, enum afsmbd_cstate st)
 		WARN_ON_ONCE(conn->state != AFSMBD_C_FAILED);
 		return false;
 	}
+	trace_afsmbd_state(afsmbd_conn_sk(conn), conn->state, st, conn->err);
 	WRITE_ONCE(conn->state, st);
 	return true;
 }
@@ -321,9 +323,10 @@ void afsmbd_conn_fail_locked(struct afsmbd_conn *conn, int err)
 {
 	struct sock *sk = afsmbd_conn_sk(conn);
 
-	if (!afsmbd_set_state(conn, AFSMBD_C_FAILED))
+	if (conn->state == AFSMBD_C_FAILED)
 		return;
-	conn->err = err;
+	conn->err = err;	/* first, so the phase change reports it */
+	afsmbd_set_state(conn, AFSMBD_C_FAILED);
 	if (err)
 		WRITE_ONCE(sk->sk_err, -err);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -380,6 +383,7 @@ void afsmbd_violation_locked(struct afsmbd_conn *conn, const char *what)
 	if (conn->state == AFSMBD_C_FAILED)
 		return;
 	conn->stats.violations++;
+	trace_afsmbd_violation(afsmbd_conn_sk(conn), what);
 	/* Such a child is never accepted: count it where users can look. */
 	if (conn->parent && (conn->state == AFSMBD_C_ACCEPT ||
 			     conn->state == AFSMBD_C_NEGOTIATE))
@@ -478,7 +482,8 @@ static void afsmbd_teardown_work(struct work_struct *work)
 		 * peer that closed inside a PDU cut the stream (ECONNRESET
 		 * after the partial bytes, not a clean EOF).
 		 */
-		afsmbd_conn_fail(conn, conn->reasm.active ? -ECONNRESET : 0);
+		conn->rx_cut = conn->reasm.active;
+		afsmbd_conn_fail(conn, conn->rx_cut ? -ECONNRESET : 0);
 		afsmbd_mr_teardown(conn);
 		afsmbd_conn_free_res(conn);
 		mutex_lock(&conn->mutex);
@@ -612,8 +617,13 @@ int afsmbd_conn_setup(struct afsmbd_conn *conn)
 	qpa.cap.max_recv_wr = conn->nr_rx + 2;
 	qpa.cap.max_send_sge = sge;	/* our sends use one */
 	qpa.cap.max_recv_sge = 1;
-	/* Server role: rdma_rw sizes the QP and its MR pool for these. */
-	qpa.cap.max_rdma_ctxs = AFSMBD_RW_CTXS;
+	/*
+	 * Server role: rdma_rw sizes the QP and, where reads need MRs
+	 * (iWARP), an MR pool of one per context.  A descriptor's slice of
+	 * an unaligned local buffer can span one page more than an MR
+	 * maps, so allow two MRs a descriptor.
+	 */
+	qpa.cap.max_rdma_ctxs = 2 * AFSMBD_RW_CTXS;
 	qpa.port_num = conn->id->port_num;
 	qpa.sq_sig_type = IB_SIGNAL_REQ_WR;
 	qpa.qp_type = IB_QPT_RC;
@@ -1085,6 +1095,11 @@ int afsmbd_conn_bind(struct sock *sk, struct sockaddr *addr)
 		return PTR_ERR(id);
 	if (sk->sk_reuse) {
 		err = rdma_set_reuseaddr(id, 1);
+		if (err)
+			goto fail;
+	}
+	if (addr->sa_family == AF_INET6) {
+		err = rdma_set_afonly(id, sk->sk_ipv6only);
 		if (err)
 			goto fail;
 	}

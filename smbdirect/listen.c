@@ -111,6 +111,8 @@ static struct sock *afsmbd_child_alloc(struct sock *lsk)
 	sock_init_data(NULL, sk);
 	afsmbd_sock_init(sk);
 	sk->sk_protocol = lsk->sk_protocol;
+	sk->sk_ipv6only = lsk->sk_ipv6only;
+	afsmbd_inet_child(sk);
 	sk->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
 	sk->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
 	sk->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);

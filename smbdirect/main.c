@@ -7,6 +7,9 @@
 #include <linux/net.h>
 #include "af_smbdirect.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 int afsmbd_family = AF_SMBDIRECT;
 module_param_named(family, afsmbd_family, int, 0444);
 MODULE_PARM_DESC(family, "socket family number to register (default "

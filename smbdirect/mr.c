@@ -24,6 +24,7 @@
 #include <rdma/mr_pool.h>
 #include "af_smbdirect.h"
 #include "compat.h"
+#include "trace.h"
 
 /* Registrations a socket may hold at once (AFSMBD_REG_MRS MRs behind). */
 #define AFSMBD_MAX_REGS		16
@@ -323,6 +324,7 @@ int afsmbd_mr_register_user(struct sock *sk, struct smbdirect_register *r,
 	if (!err)
 		err = afsmbd_reg_add(conn, reg, offset_in_page(r->addr), bd,
 				     r->max_descs, &r->nr_descs);
+	trace_afsmbd_rdma(sk, "register", r->len, r->nr_descs, err);
 	if (err) {
 		afsmbd_reg_free(conn, reg);
 		return err;
@@ -522,6 +524,8 @@ int afsmbd_mr_deregister(struct sock *sk, u64 handle)
 
 	if (!reg)
 		return -ENOENT;
+	trace_afsmbd_rdma(sk, "deregister", reg->len, reg->nr_mrs,
+			  reg->nr_inval);
 	if (afsmbd_reg_invalidate(conn, reg)) {
 		afsmbd_reg_free(conn, reg);
 	} else {
@@ -575,6 +579,8 @@ u64 afsmbd_mr_remote_inv(struct afsmbd_conn *conn, u32 rkey)
 			reg->inval[i] = true;
 			reg->nr_inval++;
 			conn->remote_invalidations++;
+			trace_afsmbd_rdma(afsmbd_conn_sk(conn), "invalidated",
+					  reg->len, i, 0);
 			return reg->handle;
 		}
 	}

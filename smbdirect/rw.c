@@ -19,6 +19,7 @@
 #include <rdma/rw.h>
 #include "af_smbdirect.h"
 #include "compat.h"
+#include "trace.h"
 
 struct afsmbd_rw_op {
 	struct ib_cqe cqe;
@@ -66,11 +67,12 @@ static ssize_t afsmbd_rw_pages(struct afsmbd_conn *conn, struct page **pages,
 		u64 start = off + pos;
 
 		u32 first = offset_in_page(start);
+		unsigned int n = DIV_ROUND_UP(first + seg, PAGE_SIZE);
 
-		err = sg_alloc_table_from_pages_segment(&sgt[i],
-					pages + (start >> PAGE_SHIFT),
-					DIV_ROUND_UP(first + seg, PAGE_SIZE),
-					first, seg, PAGE_SIZE, GFP_KERNEL);
+		err = sg_alloc_table_from_pages_segment(&sgt[i], pages +
+							(start >> PAGE_SHIFT),
+							n, first, seg,
+							PAGE_SIZE, GFP_KERNEL);
 		if (err)
 			goto out;
 		err = rdma_rw_ctx_init(&ctx[i], conn->qp, port, sgt[i].sgl,
@@ -125,6 +127,8 @@ out:
 	}
 	kfree(ctx);
 	kfree(sgt);
+	trace_afsmbd_rdma(afsmbd_conn_sk(conn), dir == DMA_TO_DEVICE ?
+			  "write" : "read", err ? 0 : moved, n, err);
 	return err ? err : moved;
 }
 

@@ -25,6 +25,7 @@ static struct proto afsmbd_proto = {
 
 static void afsmbd_sk_destruct(struct sock *sk)
 {
+	afsmbd_diag_del(sk);
 	afsmbd_conn_destruct(&afsmbd_sk(sk)->conn);
 }
 
@@ -41,6 +42,7 @@ void afsmbd_sock_init(struct sock *sk)
 	INIT_LIST_HEAD(&ss->acceptq);
 	atomic64_set(&ss->child_violations, 0);
 	sk->sk_destruct = afsmbd_sk_destruct;
+	afsmbd_diag_add(sk);
 }
 
 /* Validate a user address: sockaddr_in or sockaddr_in6 only. */
@@ -446,6 +448,28 @@ static int afsmbd_sol_socket(struct socket *sock, int optname,
 	return 0;
 }
 
+/*
+ * IPV6_V6ONLY, as servers written for TCP set it on IPv6 listeners: an
+ * IPv6 wildcard bind then leaves IPv4 to another socket (RDMA CM afonly).
+ */
+static int afsmbd_set_v6only(struct sock *sk, sockptr_t optval,
+			     unsigned int optlen)
+{
+	int val, err = 0;
+
+	if (optlen < sizeof(val))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	if (afsmbd_sk(sk)->conn.id)
+		err = -EINVAL;		/* bound already, as for TCP */
+	else
+		sk->sk_ipv6only = !!val;
+	release_sock(sk);
+	return err;
+}
+
 static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 			     sockptr_t optval, unsigned int optlen)
 {
@@ -458,6 +482,8 @@ static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 		return afsmbd_sol_socket(sock, optname, optval, optlen);
 	if (level == SOL_TCP && optname == TCP_NODELAY)
 		return 0;	/* every PDU is sent at once anyway */
+	if (level == SOL_IPV6 && optname == IPV6_V6ONLY)
+		return afsmbd_set_v6only(sk, optval, optlen);
 	if (level != SOL_SMBDIRECT)
 		return -ENOPROTOOPT;
 	if (optname == SMBDIRECT_INFO || optname == SMBDIRECT_REGISTER ||
@@ -677,8 +703,9 @@ static int afsmbd_getsockopt(struct socket *sock, int level, int optname,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
-	if (level == SOL_TCP && optname == TCP_NODELAY) {
-		val = 1;
+	if ((level == SOL_TCP && optname == TCP_NODELAY) ||
+	    (level == SOL_IPV6 && optname == IPV6_V6ONLY)) {
+		val = level == SOL_TCP ? 1 : sock->sk->sk_ipv6only;
 		src = &val;
 		size = sizeof(val);
 	} else if (level == SOL_TCP && optname == TCP_INFO) {
@@ -777,7 +804,8 @@ static const struct proto_ops afsmbd_stream_ops = {
  */
 struct sock *afsmbd_sock_of(struct socket *sock)
 {
-	if (!sock || sock->ops != &afsmbd_stream_ops || !sock->sk)
+	/* Every sock of ours, whatever its entry point, has our destructor. */
+	if (!sock || !sock->sk || sock->sk->sk_destruct != afsmbd_sk_destruct)
 		return NULL;
 	return sock->sk;
 }
@@ -832,10 +860,20 @@ int afsmbd_socket_init(void)
 	err = proto_register(&afsmbd_proto, 1);
 	if (err)
 		goto fail_wq;
-	err = sock_register(&afsmbd_family_ops);
+	err = afsmbd_diag_init();
 	if (err)
 		goto fail_proto;
+	err = sock_register(&afsmbd_family_ops);
+	if (err)
+		goto fail_diag;
+	err = afsmbd_inet_init_entry(&afsmbd_stream_ops);
+	if (err)
+		goto fail_sock;
 	return 0;
+fail_sock:
+	sock_unregister(afsmbd_family);
+fail_diag:
+	afsmbd_diag_exit();
 fail_proto:
 	proto_unregister(&afsmbd_proto);
 fail_wq:
@@ -846,9 +884,11 @@ fail_wq:
 
 void afsmbd_socket_exit(void)
 {
+	afsmbd_inet_exit_entry();
 	sock_unregister(afsmbd_family);
 	/* Teardowns drop their socket (and module) reference last. */
 	afsmbd_conn_exit();
+	afsmbd_diag_exit();
 	proto_unregister(&afsmbd_proto);
 	destroy_workqueue(afsmbd_alloc_wq);
 	destroy_workqueue(afsmbd_wq);

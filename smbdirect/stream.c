@@ -83,8 +83,9 @@ static int afsmbd_stream_cmsgs(struct afsmbd_conn *conn, struct msghdr *msg)
  * 0, which SMB-Direct cannot carry: EINVAL; above the peer's
  * MaxFragmentedSize: EMSGSIZE) with the stream still at that header.  If
  * the call took bytes before the bad header it returns their count, and
- * the next call fails on the header.  Header bytes taken by an earlier
- * call stay taken.
+ * the next call fails on the header.  A bad header completed by a later
+ * call fails that call and drops the partial header the earlier call took,
+ * so the stream is at a PDU boundary again.
  *
  * Return: bytes taken, or a negative errno.
  */
@@ -130,6 +131,14 @@ int afsmbd_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			err = afsmbd_frame_feed(&fp, hdr, n, &res);
 			if (err) {
 				iov_iter_revert(&msg->msg_iter, n);
+				/*
+				 * Header bytes an earlier call left belong to
+				 * the bad header: drop them, or every later
+				 * write would fail on them.
+				 */
+				if (conn->fp.hdr_have)
+					afsmbd_frame_init(&conn->fp,
+							  conn->fp.max_pdu);
 				if (err == -ENODATA)
 					err = -EINVAL;
 				break;
@@ -332,8 +341,15 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 		}
 		if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN ||
-		    READ_ONCE(conn->state) == AFSMBD_C_FAILED)
+		    READ_ONCE(conn->state) == AFSMBD_C_FAILED) {
+			/*
+			 * Never a clean EOF inside a PDU, even once a writer
+			 * has taken the socket error.
+			 */
+			if (!copied && conn->rx_cut)
+				err = -ECONNRESET;
 			break;
+		}
 		if (!timeo) {
 			err = -EAGAIN;
 			break;

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include "af_smbdirect.h"
+#include "trace.h"
 
 static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc);
@@ -470,6 +471,9 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 		rx->inv_handle = conn->inv_orphan;
 		conn->inv_orphan = 0;
 	}
+	trace_afsmbd_recv(afsmbd_conn_sk(conn), hdr.data_length,
+			  hdr.remaining_data_length, hdr.credits_granted,
+			  hdr.flags, conn->recv_credits);
 	writable = hdr.credits_granted != 0;
 	conn->recv_credit_target = hdr.credits_requested;
 	if (hdr.flags & AFSMBD_FLAG_RESPONSE_REQUESTED)
@@ -658,6 +662,8 @@ static int afsmbd_post_data(struct afsmbd_conn *conn, struct afsmbd_tx *tx,
 		return n;
 	}
 	len = tx->data_len ? AFSMBD_DATA_HDR_LEN + tx->data_len : n;
+	trace_afsmbd_send(afsmbd_conn_sk(conn), tx->data_len, tx->remaining,
+			  grant, hdr.flags, conn->send_credits);
 	conn->stats.tx_msgs++;
 	conn->stats.tx_bytes += tx->data_len;
 	conn->stats.tx_credits_granted += grant;
@@ -732,6 +738,9 @@ void afsmbd_kick(struct afsmbd_conn *conn)
 		}
 		if (!afsmbd_credit_may_send(conn->send_credits, grant)) {
 			conn->stats.credit_waits++;
+			trace_afsmbd_credit_wait(afsmbd_conn_sk(conn),
+						 conn->send_credits,
+						 conn->tx_pending_bytes);
 			return;
 		}
 		tx = list_first_entry(&conn->tx_pending, struct afsmbd_tx,
@@ -847,20 +856,24 @@ void afsmbd_keepalive_work(struct work_struct *work)
 		return;
 	}
 	idle = jiffies - conn->last_rx;
-	next = ival;
-	if (idle < ival) {
-		next = ival - idle;
-	} else if (conn->ka_outstanding) {
+	if (idle >= ival && conn->ka_outstanding) {
 		afsmbd_conn_fail_locked(conn, -ETIMEDOUT);
 		spin_unlock_bh(&conn->lock);
 		return;
+	}
+	next = ival;
+	if (idle < ival) {
+		next = ival - idle;
 	} else {
 		/*
 		 * Probe; if no credit or buffer allows one, a peer that
 		 * grants nothing is as silent as one that answers nothing.
 		 */
-		if (afsmbd_send_empty(conn, true))
+		bool sent = afsmbd_send_empty(conn, true);
+
+		if (sent)
 			conn->stats.keepalives++;
+		trace_afsmbd_keepalive(afsmbd_conn_sk(conn), sent);
 		conn->ka_outstanding = true;
 		conn->last_rx = jiffies;
 	}

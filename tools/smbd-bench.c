@@ -288,7 +288,7 @@ static int rdma_answer(int fd, struct rbuf *b, size_t size, uint64_t seq,
 	}
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
 		if (c->cmsg_level == SOL_SMBDIRECT &&
-		    c->cmsg_type == (int)SMBDIRECT_CMSG_INVALIDATED)
+		    c->cmsg_type == SMBDIRECT_CMSG_INVALIDATED)
 			memcpy(&note, CMSG_DATA(c), sizeof(note));
 	if (r.status || r.done != size || r.seq != seq) {
 		warnmsg("request %llu: status %s, %llu of %zu bytes moved",

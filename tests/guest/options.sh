@@ -17,7 +17,7 @@ for p in "$SDO" "$SDO32"; do
 	fi
 done
 
-all="limits negotiated device counters tcpinfo timeout port solsocket ioctls epoll select sndtimeo iov linger chunkecho bothwrite abi32"
+all="limits negotiated device counters tcpinfo timeout port solsocket ioctls epoll select sndtimeo iov linger chunkecho bothwrite abi32 protocol memlimit bufbytes memtotal"
 tests=${*:-$all}
 
 check "insmod af_smbdirect" afs_insmod

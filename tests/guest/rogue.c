@@ -28,6 +28,14 @@
  *                              128 was negotiated: a violation
  *   data-oversize              a message longer than the negotiated
  *                              receive size: recv() must fail (reported)
+ *   data-empty-align data-empty-offset data-empty-remaining
+ *                              a message without payload whose DataOffset
+ *                              is not 8-aligned, lies past the message, or
+ *                              whose RemainingDataLength is above our
+ *                              MaxFragmentedSize: a violation too
+ *   data-flags                 the kernel writes PDUs on three credits at
+ *                              a time: no data message may carry
+ *                              RESPONSE_REQUESTED (3.1.5.1)
  *
  * Client modes: an AF_SMBDIRECT listener on ADDR (kernel-chosen port),
  * rogue connects to it with rdma_cm:
@@ -44,6 +52,13 @@
  *                              violation: the accepted socket reads the
  *                              PDUs, then recv() fails with EPROTO,
  *                              violations == 1
+ *   silent                     8 peers connect and never negotiate: the
+ *                              listener's buffer_bytes stays at a few
+ *                              hundred bytes each, none is accepted
+ *   lclose                     (lifecycle.sh) 3 rounds of a listener with
+ *                              connect_timeout 1 closed while children
+ *                              time out and others send a bad request;
+ *                              two more send one as soon as connected
  *
  * RDMA offload modes (rdma-*, req-rdma-*): see "RDMA offload abuse".
  *
@@ -56,6 +71,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -568,6 +584,25 @@ static int ep_send(struct ep *e, const void *msg, int len)
 	return ep_send_inv(e, msg, len, 0, 0);
 }
 
+/* Post @len bytes of @msg without waiting for the completion. */
+static void ep_send_nowait(struct ep *e, const void *msg, int len)
+{
+	int slot = NR_RECV + (e->send_next++ % NR_SEND);
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(e->buf + slot * SLOT),
+		.length = len,
+		.lkey = e->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = slot, .sg_list = &sge, .num_sge = 1,
+		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	memcpy(e->buf + slot * SLOT, msg, len);
+	if (!ibv_post_send(e->id->qp, &wr, &bad))
+		e->sends_posted++;
+}
+
 /*
  * A message the kernel must refuse: it may tear the connection down before
  * its device acknowledged the message (seen with rxe on a slow host), so a
@@ -683,6 +718,26 @@ static void wait_kernel_grant(struct ep *e)
 }
 
 /* ---- the AF_SMBDIRECT side ---- */
+
+/* buffer_bytes, the field after violations (see sdcommon.h). */
+#define SD_BUFFER_BYTES_OFF (offsetof(struct smbdirect_info, violations) + 8)
+
+static long long sd_buffer_bytes(int fd)
+{
+	unsigned char b[sizeof(struct smbdirect_info) + 64];
+	socklen_t len = sizeof(b);
+	uint64_t v;
+
+	memset(b, 0, sizeof(b));
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, b, &len))
+		return -1;
+	if (len < SD_BUFFER_BYTES_OFF + sizeof(v)) {
+		errno = ENODATA;
+		return -2;
+	}
+	memcpy(&v, b + SD_BUFFER_BYTES_OFF, sizeof(v));
+	return (long long)v;
+}
 
 struct smbd_result {
 	int connect_errno;		/* 0 if connected */
@@ -1002,6 +1057,23 @@ static int server_mode(void)
 		} else if (!strcmp(mode, "data-oversize")) {
 			h.length = 2000;	/* 2024 bytes > 1364 */
 			st = send_data(&e, &h, pl, 200, 24 + 2000);
+		} else if (!strcmp(mode, "data-empty-align")) {
+			/* no payload, DataOffset 28: not 8-byte aligned */
+			h.length = 0;
+			h.offset = 28;
+			st = send_data(&e, &h, NULL, 0, 32);
+		} else if (!strcmp(mode, "data-empty-offset")) {
+			/* no payload, DataOffset past the 24-byte message */
+			h.length = 0;
+			h.offset = 4000;
+			st = send_data(&e, &h, NULL, 0, DATA_HDR_LEN);
+		} else if (!strcmp(mode, "data-empty-remaining")) {
+			/* no payload, RemainingDataLength past our
+			 * MaxFragmentedSize */
+			h.length = 0;
+			h.offset = 0;
+			h.remaining = K_MAX_FRAG + 1;
+			st = send_data(&e, &h, NULL, 0, DATA_HDR_LEN);
 		} else {
 			die("unknown mode");
 		}
@@ -1089,7 +1161,7 @@ static void rogue_connect(struct ep *e, const struct sockaddr_storage *dst)
 	e->established = 1;
 }
 
-static int smbd_listener(struct sockaddr_storage *la)
+static int smbd_listener_n(struct sockaddr_storage *la, int backlog)
 {
 	socklen_t len = sizeof(*la);
 	int fd = socket(AF_SMBDIRECT, SOCK_STREAM, 0);
@@ -1098,10 +1170,15 @@ static int smbd_listener(struct sockaddr_storage *la)
 		die("socket(AF_SMBDIRECT): %s", strerror(errno));
 	*la = addr;
 	set_port(la, 0);
-	if (bind(fd, (void *)la, addrlen) || listen(fd, 2) ||
+	if (bind(fd, (void *)la, addrlen) || listen(fd, backlog) ||
 	    getsockname(fd, (void *)la, &len))
 		die("listener: %s", strerror(errno));
 	return fd;
+}
+
+static int smbd_listener(struct sockaddr_storage *la)
+{
+	return smbd_listener_n(la, 2);
 }
 
 /* accept() on a non-blocking listener after waiting up to @ms for it to
@@ -1302,6 +1379,270 @@ static int client_mode(void)
 	EXPECT(li.violations == (__u64)want,
 	       "listener violations %llu, want %d",
 	       (unsigned long long)li.violations, want);
+	close(l);
+	return 0;
+}
+
+/* ---- data-flags: the flags of the kernel's data messages ---- */
+
+/*
+ * [MS-SMBD] 3.1.5.1: Flags is 0 unless the sender asks for a keepalive
+ * answer.  The kernel (client) writes FLAG_PDUS PDUs holding three
+ * credits at a time: we grant three more only once it has spent them
+ * all, so data messages spending the last credit are sent too.  None
+ * may carry RESPONSE_REQUESTED.
+ */
+#define FLAG_PDUS	12
+
+static void *flags_client_thread(void *arg)
+{
+	struct sockaddr_storage dst = addr;
+	int fd = socket(AF_SMBDIRECT, SOCK_STREAM, 0), i;
+	struct smbd_result *r = &cres;
+	char b[64];
+
+	if (fd < 0)
+		die("socket(AF_SMBDIRECT): %s", strerror(errno));
+	set_port(&dst, port);
+	if (connect(fd, (void *)&dst, addrlen)) {
+		r->connect_errno = errno;
+		close(fd);
+		return NULL;
+	}
+	for (i = 0; i < FLAG_PDUS; i++) {
+		snprintf(b, sizeof(b), "flags PDU %d", i);
+		if (write_pdu(fd, b)) {
+			r->recv_errno = errno;
+			break;
+		}
+	}
+	r->pdus_read = i;
+	/* Until rogue disconnects. */
+	r->recv_ret = recv(fd, b, sizeof(b), 0);
+	close(fd);
+	return NULL;
+}
+
+static int flags_mode(void)
+{
+	struct neg_resp resp;
+	struct data_hdr h;
+	uint8_t m[SLOT];
+	char want[64];
+	pthread_t th;
+	int len, st, kcredits = 3, got = 0, rr = 0, empties = 0, grants = 0;
+	long last = now_ms(), end = now_ms() + 4 * TMO_MS;
+	struct ep e;
+
+	good_resp(&resp);
+	resp.credits_granted = 3;
+	rogue_accept(&e);
+	if (pthread_create(&th, NULL, flags_client_thread, NULL))
+		die("pthread_create");
+	rogue_accept2(&e);
+	len = ep_recv(&e, m, TMO_MS);
+	if (len < NEG_REQ_LEN)
+		die("no negotiate request");
+	enc_neg_resp(m, &resp);
+	if (ep_send(&e, m, NEG_RESP_LEN))
+		die("negotiate response not sent");
+
+	while (got < FLAG_PDUS && now_ms() < end) {
+		len = ep_recv(&e, m, 1000);
+		if (len < 0) {
+			if (e.disconnected)
+				break;
+			/* Stalled with credits left: grant anyway. */
+			if (now_ms() - last < 1000 || !e.credits)
+				continue;
+			kcredits = 0;
+		} else {
+			last = now_ms();
+			EXPECT(len >= 20, "a %d-byte message", len);
+			dec_data_hdr(m, &h);
+			e.credits += h.credits_granted;
+			kcredits--;
+			if (!h.length) {
+				empties++;
+			} else {
+				snprintf(want, sizeof(want), "flags PDU %d",
+					 got);
+				if (h.flags & FLAG_RESPONSE_REQUESTED) {
+					rr++;
+					say("data message %d (%u credits left "
+					    "to the kernel) has Flags %#x",
+					    got, kcredits, h.flags);
+				}
+				EXPECT(h.offset == DATA_HDR_LEN &&
+				       h.length == strlen(want) &&
+				       h.remaining == 0 && (int)h.offset +
+				       (int)h.length <= len &&
+				       !memcmp(m + h.offset, want, h.length),
+				       "data message %d is not \"%s\"", got,
+				       want);
+				got++;
+			}
+		}
+		if (kcredits <= 0 && got < FLAG_PDUS) {
+			struct data_hdr g = {
+				.credits_requested = 16, .credits_granted = 3,
+			};
+
+			if (!e.credits)
+				die("the kernel left us without credits");
+			st = send_data(&e, &g, NULL, 0, DATA_HDR_LEN);
+			EXPECT(!st, "grant not delivered");
+			e.credits--;
+			kcredits += 3;
+			grants++;
+		}
+	}
+	say("%d data messages, %d empty, %d grants from us; %d data "
+	    "messages with RESPONSE_REQUESTED", got, empties, grants, rr);
+	EXPECT(got == FLAG_PDUS, "received %d of %d PDUs", got, FLAG_PDUS);
+	EXPECT(grants >= 2, "the kernel never ran out of credits");
+	EXPECT(rr == 0, "%d data messages set RESPONSE_REQUESTED (only "
+	       "keepalives may)", rr);
+	ep_destroy(&e);
+	pthread_join(th, NULL);
+	EXPECT(cres.connect_errno == 0, "connect: %s",
+	       errname(cres.connect_errno));
+	EXPECT(cres.pdus_read == FLAG_PDUS, "the client wrote %d PDUs: %s",
+	       cres.pdus_read, errname(cres.recv_errno));
+	return 0;
+}
+
+/* ---- silent: peers that connect and never negotiate ---- */
+
+#define SILENT_N	8
+
+/*
+ * A peer that connects and never sends its negotiate request costs a
+ * listener only a few hundred bytes (buffer_bytes on a listener: the sum
+ * of its pending children), and such children are never accepted.
+ */
+static int silent_mode(void)
+{
+	static struct ep e[SILENT_N];
+	struct sockaddr_storage la;
+	long long bb, bb0;
+	int l, i, s;
+
+	l = smbd_listener_n(&la, SILENT_N + 2);
+	bb0 = sd_buffer_bytes(l);
+	for (i = 0; i < SILENT_N; i++)
+		rogue_connect(&e[i], &la);
+	sleep(1);
+	bb = sd_buffer_bytes(l);
+	if (bb < 0) {
+		EXPECT(0, "listener SMBDIRECT_INFO: no buffer_bytes (%s)",
+		       strerror(errno));
+	} else {
+		say("%d silent peers: listener buffer_bytes %lld (%lld each); "
+		    "%lld before", SILENT_N, bb, bb / SILENT_N, bb0);
+		EXPECT(bb0 == 0, "idle listener pins %lld bytes", bb0);
+		EXPECT(bb > 0 && bb <= SILENT_N * 1024LL, "%d silent peers pin "
+		       "%lld bytes; want a few hundred each", SILENT_N, bb);
+	}
+	s = accept_within(l, 0);
+	EXPECT(s < 0 && errno == EAGAIN, "a silent peer was accepted");
+	if (s >= 0)
+		close(s);
+	for (i = 0; i < SILENT_N; i++)
+		ep_destroy(&e[i]);
+	for (i = 0; i < 100; i++) {
+		bb = sd_buffer_bytes(l);
+		if (bb <= 0)
+			break;
+		usleep(100000);
+	}
+	EXPECT(bb <= -1 || bb == 0, "listener still pins %lld bytes 10 s after "
+	       "the silent peers left", bb);
+	listener_healthy(l, &la);
+	close(l);
+	return 0;
+}
+
+/* ---- lclose: listener closed while its children fail on their own ---- */
+
+/* In connect order: */
+#define LCLOSE_EARLY	2	/* send a bad request as soon as connected */
+#define LCLOSE_BAD	4	/* send one while the listener closes */
+#define LCLOSE_SILENT	4	/* time out (listener's connect_timeout 1 s) */
+#define LCLOSE_ROUNDS	3
+
+struct closer {
+	int l;
+	long t;
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	close(c->l);
+	c->t = now_ms();
+	return NULL;
+}
+
+static int lclose_mode(void)
+{
+	static struct ep e[LCLOSE_SILENT + LCLOSE_BAD + LCLOSE_EARLY];
+	struct neg_req bad = {
+		.min_version = V1, .max_version = V1, .credits_requested = 0,
+		.preferred_send_size = K_MAX_RECV,
+		.max_receive_size = K_MAX_RECV,
+		.max_fragmented_size = K_MAX_FRAG,
+	};
+	struct sockaddr_storage la;
+	struct closer cl;
+	uint32_t one = 1;
+	uint8_t m[SLOT];
+	pthread_t th;
+	int r, i, n = LCLOSE_SILENT + LCLOSE_BAD + LCLOSE_EARLY, l;
+	long t0, t1, tc;
+
+	srand(getpid());
+	for (r = 0; r < LCLOSE_ROUNDS; r++) {
+		l = smbd_listener_n(&la, n + 2);
+		if (setsockopt(l, SOL_SMBDIRECT, SMBDIRECT_CONNECT_TIMEOUT,
+			       &one, sizeof(one)))
+			die("SMBDIRECT_CONNECT_TIMEOUT: %s", strerror(errno));
+		t0 = now_ms();
+		enc_neg_req(m, &bad);
+		for (i = 0; i < n; i++) {
+			rogue_connect(&e[i], &la);
+			/* While the listener may still be in its handler. */
+			if (i < LCLOSE_EARLY)
+				ep_send_nowait(&e[i], m, NEG_REQ_LEN);
+		}
+		tc = now_ms();
+		/* Around the last silent children's negotiate timeout. */
+		usleep((300 + rand() % 700) * 1000);
+		cl.l = l;
+		if (pthread_create(&th, NULL, closer_thread, &cl))
+			die("pthread_create");
+		/* Spread over the close: children failing while it walks
+		 * them (a slow walk too). */
+		usleep(rand() % 3000);
+		for (i = LCLOSE_EARLY; i < LCLOSE_EARLY + LCLOSE_BAD; i++) {
+			ep_send_nowait(&e[i], m, NEG_REQ_LEN);
+			usleep(rand() % 250000);
+		}
+		pthread_join(th, NULL);
+		t1 = now_ms();
+		for (i = 0; i < n; i++) {
+			EXPECT(!ep_wait_disconnect(&e[i], TMO_MS),
+			       "round %d: connection %d never dropped", r, i);
+			ep_destroy(&e[i]);
+		}
+		say("round %d: listener closed %ld ms after the first connect "
+		    "(connected in %ld ms); all dropped %ld ms later", r,
+		    cl.t - t0, tc - t0, now_ms() - t1);
+	}
+	/* The port works again for a good listener. */
+	l = smbd_listener(&la);
+	listener_healthy(l, &la);
 	close(l);
 	return 0;
 }
@@ -1865,6 +2206,12 @@ int main(int argc, char **argv)
 		ret = rdma_client_mode();
 	else if (!strncmp(mode, "rdma-", 5))
 		ret = rdma_server_mode();
+	else if (!strcmp(mode, "data-flags"))
+		ret = flags_mode();
+	else if (!strcmp(mode, "silent"))
+		ret = silent_mode();
+	else if (!strcmp(mode, "lclose"))
+		ret = lclose_mode();
 	else if (!strncmp(mode, "req-", 4))
 		ret = client_mode();
 	else

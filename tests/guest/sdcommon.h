@@ -7,6 +7,7 @@
 #define SDCOMMON_H
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/af_smbdirect.h>
 
 extern char *program_invocation_short_name;
 
@@ -59,6 +61,32 @@ static void set_addr(const char *a)
 	} else {
 		die("bad address %s", a);
 	}
+}
+
+/*
+ * struct smbdirect_info's buffer_bytes (the buffers a socket pins; on a
+ * listener the sum of its pending children), the field after violations.
+ * Read by offset, so the tests build against a header with or without
+ * it.  Returns -1 with errno set if getsockopt fails, -2 (errno ENODATA)
+ * if the kernel's struct ends before the field.
+ */
+#define SD_BUFFER_BYTES_OFF (offsetof(struct smbdirect_info, violations) + 8)
+
+static inline long long sd_buffer_bytes(int fd)
+{
+	unsigned char b[sizeof(struct smbdirect_info) + 64];
+	socklen_t len = sizeof(b);
+	uint64_t v;
+
+	memset(b, 0, sizeof(b));
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, b, &len))
+		return -1;
+	if (len < SD_BUFFER_BYTES_OFF + sizeof(v)) {
+		errno = ENODATA;
+		return -2;
+	}
+	memcpy(&v, b + SD_BUFFER_BYTES_OFF, sizeof(v));
+	return (long long)v;
 }
 
 #endif /* SDCOMMON_H */

@@ -11,7 +11,7 @@
  *   sdopt [-l ADDR] [-t rxe|siw] TEST
  *   TEST: limits negotiated device counters tcpinfo timeout port
  *         solsocket ioctls epoll select sndtimeo iov linger chunkecho
- *         bothwrite
+ *         bothwrite protocol memlimit bufbytes memtotal
  *   sdopt [-l ADDR] [-t rxe|siw] abi PEER
  *	SMBDIRECT_INFO against known values and PEER's reading (sdopt32
  *	runs it with the 64-bit sdopt as PEER)
@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1177,6 +1178,381 @@ static void t_abi(void)
 	close3(l, c, s);
 }
 
+/* ---- SO_PROTOCOL: never IPPROTO_TCP (BPF would take us for TCP) ---- */
+
+static int so_protocol(int fd, const char *who)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	CHECK(!getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len),
+	      "%s: SO_PROTOCOL: %s", who, strerror(errno));
+	return v;
+}
+
+static void t_protocol(void)
+{
+	int l0 = socket(fam, SOCK_STREAM, 0);
+	int l6 = socket(fam, SOCK_STREAM, IPPROTO_TCP);
+	int c0 = socket(fam, SOCK_STREAM, 0);
+	int c6 = socket(fam, SOCK_STREAM, IPPROTO_TCP);
+	int s0, s6, fd;
+	struct {
+		int *fd;
+		const char *who;
+	} all[] = {
+		{ &l0, "listener made with protocol 0" },
+		{ &l6, "listener made with IPPROTO_TCP" },
+		{ &c0, "client made with protocol 0" },
+		{ &c6, "client made with IPPROTO_TCP" },
+		{ &s0, "accepted from the protocol-0 listener" },
+		{ &s6, "accepted from the IPPROTO_TCP listener" },
+	};
+	size_t i;
+
+	CHECK(l0 >= 0 && l6 >= 0 && c0 >= 0 && c6 >= 0, "socket: %s",
+	      strerror(errno));
+	for (i = 0; i < 4; i++)
+		CHECK(so_protocol(*all[i].fd, all[i].who) == 0,
+		      "%s: SO_PROTOCOL %d before connecting, want 0 (never "
+		      "IPPROTO_TCP)", all[i].who,
+		      so_protocol(*all[i].fd, all[i].who));
+	listen_on(l0, 0);
+	connect_to(c6);
+	s0 = accept_on(l0);
+	listen_on(l6, 0);
+	connect_to(c0);
+	s6 = accept_on(l6);
+	for (i = 0; i < 6; i++)
+		CHECK(so_protocol(*all[i].fd, all[i].who) == 0,
+		      "%s: SO_PROTOCOL %d, want 0 (never IPPROTO_TCP)",
+		      all[i].who, so_protocol(*all[i].fd, all[i].who));
+	/* Other protocols are still refused. */
+	fd = socket(fam, SOCK_STREAM, IPPROTO_UDP);
+	CHECK(fd < 0 && errno == EPROTONOSUPPORT,
+	      "socket(IPPROTO_UDP): %d %s", fd, strerror(errno));
+	send_pdu(c6, 100, 1);
+	recv_pdu(s0, 100, 1);
+	for (i = 0; i < 6; i++)
+		close(*all[i].fd);
+}
+
+/* ---- memory: max_socket_memory, max_memory, buffer_bytes ---- */
+
+#ifndef CAP_NET_ADMIN
+#define CAP_NET_ADMIN	12
+#endif
+#define MIB		(1024ULL * 1024)
+
+static unsigned long long param64(const char *name)
+{
+	char path[128];
+	unsigned long long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/af_smbdirect/parameters/%s",
+		 name);
+	f = fopen(path, "r");
+	CHECK(f, "module parameter %s: %s", name, strerror(errno));
+	CHECK(fscanf(f, "%llu", &v) == 1, "%s unreadable", path);
+	fclose(f);
+	return v;
+}
+
+static int set_param64(const char *name, unsigned long long v)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/module/af_smbdirect/parameters/%s",
+		 name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%llu\n", v) > 0;
+	return fclose(f) || !ok ? -1 : 0;
+}
+
+/* Drop CAP_NET_ADMIN from this process (before it creates sockets). */
+static void drop_net_admin(void)
+{
+	struct __user_cap_header_struct {
+		uint32_t version;
+		int pid;
+	} h = { 0x20080522, 0 };	/* _LINUX_CAPABILITY_VERSION_3 */
+	struct __user_cap_data_struct {
+		uint32_t effective, permitted, inheritable;
+	} d[2];
+
+	CHECK(!syscall(SYS_capget, &h, d), "capget: %s", strerror(errno));
+	d[0].effective &= ~(1u << CAP_NET_ADMIN);
+	d[0].permitted &= ~(1u << CAP_NET_ADMIN);
+	d[0].inheritable &= ~(1u << CAP_NET_ADMIN);
+	CHECK(!syscall(SYS_capset, &h, d), "capset: %s", strerror(errno));
+}
+
+/* Run fn in a child without CAP_NET_ADMIN; it must exit 0. */
+static void unprivileged(void (*fn)(void), const char *what)
+{
+	int st;
+	pid_t pid = fork();
+
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		drop_net_admin();
+		fn();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	      !WEXITSTATUS(st), "%s without CAP_NET_ADMIN failed (above)",
+	      what);
+}
+
+/* recv_credit_max x max_recv_size + send pool against 8 MiB. */
+static void memlimit_unpriv(void)
+{
+	int fd = sock_new(), l = sock_new(), err;
+
+	/* 4096 x 1364 + 64 x 1364: 5.7 MB, within the bound. */
+	CHECK(!(err = set_err(fd, SMBDIRECT_RECV_CREDIT_MAX, 4096)),
+	      "4096 receives of 1364 bytes (5.7 MB) refused: %s",
+	      strerror(err));
+	/* 4096 x 8192: 32 MiB. */
+	err = set_err(fd, SMBDIRECT_MAX_RECV_SIZE, 8192);
+	CHECK(err == EPERM, "4096 receives of 8192 bytes (32 MiB) past "
+	      "max_socket_memory: %s, want EPERM", err ? strerror(err) :
+	      "accepted");
+	CHECK(getu(fd, SMBDIRECT_MAX_RECV_SIZE) == param("max_receive_size"),
+	      "a refused limit changed the socket: %u",
+	      getu(fd, SMBDIRECT_MAX_RECV_SIZE));
+	CHECK(!(err = set_err(fd, SMBDIRECT_MAX_RECV_SIZE, 1800)),
+	      "4096 receives of 1800 bytes (7.4 MB) refused: %s",
+	      strerror(err));
+	setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 16);
+	setu(fd, SMBDIRECT_MAX_RECV_SIZE, 65536);
+	err = set_err(fd, SMBDIRECT_RECV_CREDIT_MAX, 4096);
+	CHECK(err == EPERM, "4096 receives of 64 KiB (256 MiB): %s, want "
+	      "EPERM", err ? strerror(err) : "accepted");
+	CHECK(getu(fd, SMBDIRECT_RECV_CREDIT_MAX) == 16,
+	      "a refused limit changed the socket: %u",
+	      getu(fd, SMBDIRECT_RECV_CREDIT_MAX));
+	/* The send pool counts: 16 x 64 KiB + 64 x 64 KiB = 5 MiB fits,
+	 * 96 x 64 KiB + 64 x 64 KiB = 10 MiB does not (6 MiB alone would). */
+	CHECK(!(err = set_err(fd, SMBDIRECT_MAX_SEND_SIZE, 65536)),
+	      "a 4 MiB send pool with 1 MiB of receives refused: %s",
+	      strerror(err));
+	err = set_err(fd, SMBDIRECT_RECV_CREDIT_MAX, 96);
+	CHECK(err == EPERM, "96 x 64 KiB receives + 64 x 64 KiB sends "
+	      "(10 MiB): %s, want EPERM (the send pool counts)",
+	      err ? strerror(err) : "accepted");
+	/* A listener's limits bind its children: the same rule. */
+	err = set_err(l, SMBDIRECT_MAX_RECV_SIZE, 65536);
+	CHECK(err == EPERM, "listener: 255 x 64 KiB receives: %s, want "
+	      "EPERM", err ? strerror(err) : "accepted");
+	close(fd);
+	close(l);
+}
+
+/* After max_socket_memory was raised to 64 MiB. */
+static void memlimit_unpriv64(void)
+{
+	int fd = sock_new(), err;
+
+	setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 4096);
+	CHECK(!(err = set_err(fd, SMBDIRECT_MAX_RECV_SIZE, 8192)),
+	      "with max_socket_memory at 64 MiB, 32 MiB refused: %s",
+	      strerror(err));
+	close(fd);
+}
+
+static void t_memlimit(void)
+{
+	unsigned long long def = param64("max_socket_memory");
+	int fd, err;
+
+	CHECK(def == 8 * MIB, "max_socket_memory defaults to %llu, want "
+	      "8 MiB", def);
+	unprivileged(memlimit_unpriv, "max_socket_memory");
+	/* CAP_NET_ADMIN may go past it. */
+	fd = sock_new();
+	setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 4096);
+	CHECK(!(err = set_err(fd, SMBDIRECT_MAX_RECV_SIZE, 65536)),
+	      "256 MiB of receives refused with CAP_NET_ADMIN: %s",
+	      strerror(err));
+	close(fd);
+	/* The parameter moves the bound. */
+	CHECK(!set_param64("max_socket_memory", 64 * MIB),
+	      "max_socket_memory not writable: %s", strerror(errno));
+	unprivileged(memlimit_unpriv64, "max_socket_memory=64M");
+	CHECK(!set_param64("max_socket_memory", def), "restore: %s",
+	      strerror(errno));
+}
+
+static unsigned long long bb_of(int fd, const char *who)
+{
+	long long v = sd_buffer_bytes(fd);
+
+	CHECK(v >= 0, "%s: SMBDIRECT_INFO has no buffer_bytes field (%s)",
+	      who, strerror(errno));
+	return v;
+}
+
+/* buffer_bytes: what a socket pins; nothing on an idle listener. */
+static void t_bufbytes(void)
+{
+	unsigned long long ring = (unsigned long long)param("recv_credit_max") *
+				  param("max_receive_size");
+	unsigned long long bl, bc, bs;
+	int l = sock_new(), c = sock_new(), s;
+
+	listen_on(l, 0);
+	CHECK(bb_of(l, "listener") == 0, "idle listener pins %llu bytes",
+	      bb_of(l, "listener"));
+	CHECK(bb_of(c, "client") == 0, "unconnected socket pins %llu bytes",
+	      bb_of(c, "client"));
+	connect_to(c);
+	s = accept_on(l);
+	bl = bb_of(l, "listener");
+	bc = bb_of(c, "client");
+	bs = bb_of(s, "accepted");
+	printf("buffer_bytes: client %llu, accepted %llu, listener %llu; "
+	       "receive ring %llu\n", bc, bs, bl, ring);
+	CHECK(bl == 0, "listener without pending children pins %llu", bl);
+	CHECK(bc >= ring && bs >= ring, "connected sockets pin %llu and %llu, "
+	      "less than their receive ring (%llu)", bc, bs, ring);
+	CHECK(bc < 4 * ring + 16 * MIB && bs < 4 * ring + 16 * MIB,
+	      "connected sockets pin %llu and %llu", bc, bs);
+	send_pdu(c, 5000, 1);
+	recv_pdu(s, 5000, 1);
+	close3(l, c, s);
+}
+
+static unsigned long long saved_max_memory;
+static int max_memory_changed;
+
+static void restore_max_memory(void)
+{
+	if (max_memory_changed)
+		set_param64("max_memory", saved_max_memory);
+}
+
+/* A client with the smallest limits: a few KiB of buffers. */
+static int small_sock(void)
+{
+	int fd = sock_new();
+
+	setu(fd, SMBDIRECT_RECV_CREDIT_MAX, 3);
+	setu(fd, SMBDIRECT_SEND_CREDIT_TARGET, 3);
+	return fd;
+}
+
+/* connect, retrying ENOBUFS/ECONNREFUSED while teardowns release memory. */
+static int connect_retry(int (*mk)(void), const char *what)
+{
+	int fd, err = 0, i;
+
+	for (i = 0; i < 50; i++) {
+		fd = mk();
+		if (!connect(fd, (void *)&srv, srvlen))
+			return fd;
+		err = errno;
+		close(fd);
+		if (err != ENOBUFS && err != ECONNREFUSED)
+			break;
+		usleep(200000);
+	}
+	die("%s: connect: %s", what, strerror(err));
+}
+
+/* Accept within ms, or -1 with errno (EAGAIN: nothing came). */
+static int accept_within(int l, int ms)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+	int fl = fcntl(l, F_GETFL), s, err;
+
+	poll(&p, 1, ms);
+	fcntl(l, F_SETFL, fl | O_NONBLOCK);
+	s = accept(l, NULL, NULL);
+	err = errno;
+	fcntl(l, F_SETFL, fl);
+	errno = err;
+	return s;
+}
+
+/* max_memory bounds all sockets together. */
+static void t_memtotal(void)
+{
+	unsigned long long S, small;
+	int l = sock_new(), c0, s0, c1, s1, c2, err, ca, sa, cb, cc, sc;
+
+	saved_max_memory = param64("max_memory");
+	atexit(restore_max_memory);
+	listen_on(l, 0);
+	c0 = connect_retry(sock_new, "first default connection");
+	s0 = accept_on(l);
+	S = bb_of(c0, "client");
+	if (bb_of(s0, "accepted") > S)
+		S = bb_of(s0, "accepted");
+	ca = connect_retry(small_sock, "small client");
+	sa = accept_on(l);
+	small = bb_of(ca, "small client");
+	printf("a default socket pins %llu bytes, a small client %llu\n", S,
+	       small);
+	CHECK(small * 8 < S, "a 3-credit client pins %llu, a default one %llu",
+	      small, S);
+	close(ca);
+	close(sa);
+	close(c0);
+	close(s0);
+
+	/* Room for two default sockets and a half: a third one's connect
+	 * fails with ENOBUFS. */
+	max_memory_changed = 1;
+	CHECK(!set_param64("max_memory", S * 5 / 2), "max_memory not "
+	      "writable: %s", strerror(errno));
+	c1 = connect_retry(sock_new, "a pair within max_memory");
+	s1 = accept_on(l);
+	c2 = sock_new();
+	err = connect(c2, (void *)&srv, srvlen) ? errno : 0;
+	CHECK(err == ENOBUFS, "a connect past max_memory (%llu in use of "
+	      "%llu): %s, want ENOBUFS", 2 * S, S * 5 / 2,
+	      err ? strerror(err) : "connected");
+	close(c2);
+	CHECK(accept_within(l, 500) < 0 && errno == EAGAIN,
+	      "the refused connect reached the listener");
+	close(c1);
+	close(s1);
+
+	/* Room for one default socket and a half: a small client fits, its
+	 * default-sized child does not, so the listener refuses it. */
+	CHECK(!set_param64("max_memory", S * 3 / 2), "max_memory: %s",
+	      strerror(errno));
+	ca = connect_retry(small_sock, "small client within max_memory");
+	sa = accept_on(l);
+	cb = small_sock();
+	err = connect(cb, (void *)&srv, srvlen) ? errno : 0;
+	CHECK(err == ECONNREFUSED, "a connection whose child would pass "
+	      "max_memory: %s, want ECONNREFUSED", err ? strerror(err) :
+	      "connected");
+	close(cb);
+	CHECK(accept_within(l, 500) < 0 && errno == EAGAIN,
+	      "the listener queued a connection past max_memory");
+	/* Closing gives the memory back. */
+	close(ca);
+	close(sa);
+	cc = connect_retry(small_sock, "small client after closing");
+	sc = accept_on(l);
+	send_pdu(cc, 3000, 2);
+	recv_pdu(sc, 3000, 2);
+	close(cc);
+	close(sc);
+	close(l);
+	CHECK(!set_param64("max_memory", saved_max_memory), "restore: %s",
+	      strerror(errno));
+	max_memory_changed = 0;
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1189,6 +1565,8 @@ static const struct {
 	{ "sndtimeo", t_sndtimeo }, { "iov", t_iov }, { "linger", t_linger },
 	{ "chunkecho", t_chunkecho }, { "bothwrite", t_bothwrite },
 	{ "abi", t_abi },
+	{ "protocol", t_protocol }, { "memlimit", t_memlimit },
+	{ "bufbytes", t_bufbytes }, { "memtotal", t_memtotal },
 };
 
 int main(int argc, char **argv)

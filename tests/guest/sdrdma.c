@@ -128,7 +128,7 @@ static uint64_t recv_response(int fd)
 	CHECK(n == 4, "response header: %zd %s", n, strerror(errno));
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		CHECK(c->cmsg_level == SOL_SMBDIRECT &&
-		      c->cmsg_type == (int)SMBDIRECT_CMSG_INVALIDATED,
+		      c->cmsg_type == SMBDIRECT_CMSG_INVALIDATED,
 		      "unexpected cmsg %d/%d", c->cmsg_level, c->cmsg_type);
 		memcpy(&h, CMSG_DATA(c), sizeof(h));
 	}
@@ -163,7 +163,7 @@ static uint64_t recv_response_into(int fd, uint8_t *hdr, void *body,
 	      hdr[1] << 16 | hdr[2] << 8 | hdr[3], len);
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		CHECK(c->cmsg_level == SOL_SMBDIRECT &&
-		      c->cmsg_type == (int)SMBDIRECT_CMSG_INVALIDATED && !h,
+		      c->cmsg_type == SMBDIRECT_CMSG_INVALIDATED && !h,
 		      "unexpected cmsg %d/%d", c->cmsg_level, c->cmsg_type);
 		memcpy(&h, CMSG_DATA(c), sizeof(h));
 	}

@@ -9,7 +9,8 @@
  *   TEST: basic names sizes splits bytes bidir badhdr oversize nbconnect
  *         refused poll peek waitall dontwait eof many addr info
  *         backpressure keepalive signals shutdown backlog scm many64
- *         fork kill lclose integrity hold
+ *         fork kill lclose integrity zerolen splice sendflags lshutdown
+ *         hold
  *   -s: seed of integrity's random sizes and splits (default: random)
  *   two guests / interop: echoserver echoclient smb2server
  */
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -44,10 +46,11 @@
 #define MAX_PAYLOAD	(1364 - 24)
 
 static int fam = AF_SMBDIRECT;
+static int proto, ipproto;	/* -I: socket(AF_INET/6, .., IPPROTO_SMBDIRECT) */
 
 static int sock_new(void)
 {
-	int fd = socket(fam, SOCK_STREAM, 0);
+	int fd = socket(fam, SOCK_STREAM, proto);
 
 	CHECK(fd >= 0, "socket: %s", strerror(errno));
 	return fd;
@@ -383,24 +386,87 @@ static void t_bidir(void)
 	close3(l, c, s);
 }
 
-/* A bad header is refused, nothing of it is sent, the link stays usable. */
+static short revents(int fd, short events, int ms);
+
+/*
+ * A bad header: a write whose data starts with it fails and consumes
+ * nothing, so the same write fails again, and a write of [valid PDU][bad
+ * header] returns the valid PDU's length; the next write, starting at the
+ * bad header, fails.  A header completed by a later write: that write
+ * fails and the partial header is dropped.  The peer receives exactly
+ * the valid PDUs, nothing else, and the link stays usable.
+ */
 static void bad_header(const uint8_t hdr[4], int want_errno)
 {
-	static const size_t len = 10;
+	enum { LEN = 10, NPDU = 6 };
+	static const size_t len = LEN;
+	uint8_t pdu[NPDU][LEN + 4], buf[2 * (LEN + 4) + 8];
+	struct xfer r = { 0 };
+	unsigned int next = 0, i;
 	int l, c, s;
+	ssize_t n;
+
+	for (i = 0; i < NPDU; i++) {
+		pdu[i][0] = 0;
+		pdu[i][1] = 0;
+		pdu[i][2] = 0;
+		pdu[i][3] = LEN;
+		for (n = 0; n < LEN; n++)
+			pdu[i][4 + n] = pat(i, n, 0);
+	}
+#define SEND_FAILS(b, len, what) do {					\
+	n = send(c, b, len, MSG_NOSIGNAL);				\
+	CHECK(n < 0 && errno == want_errno, "%s: returned %zd (%s), "	\
+	      "want -1 %s", what, n, n < 0 ? strerror(errno) : "taken",	\
+	      strerror(want_errno));					\
+} while (0)
+#define SEND_PDU(what) do {						\
+	n = send(c, pdu[next], LEN + 4, MSG_NOSIGNAL);			\
+	CHECK(n == LEN + 4, "%s: valid PDU %u: returned %zd (%s)", what,	\
+	      next, n, n < 0 ? strerror(errno) : "short");		\
+	next++;								\
+} while (0)
 
 	pair(&l, &c, &s);
+	SEND_FAILS(hdr, 4, "bad header alone");
+	SEND_FAILS(hdr, 4, "the same bad header again (nothing consumed)");
+	memcpy(buf, hdr, 4);
+	memcpy(buf + 4, pdu[next], LEN + 4);
+	SEND_FAILS(buf, 4 + LEN + 4, "[bad header][valid PDU]");
+	SEND_PDU("after the bad header");
+	/* [valid PDU][bad header]: the PDU is taken, the header is not. */
+	memcpy(buf, pdu[next], LEN + 4);
+	memcpy(buf + LEN + 4, hdr, 4);
+	n = send(c, buf, LEN + 4 + 4, MSG_NOSIGNAL);
+	CHECK(n == LEN + 4, "[valid PDU][bad header]: returned %zd (%s), want "
+	      "%d (the valid PDU only)", n, n < 0 ? strerror(errno) : "",
+	      LEN + 4);
+	next++;
+	SEND_FAILS(buf + LEN + 4, 4, "the bad header left over");
+	SEND_FAILS(buf + LEN + 4, 4, "the bad header once more");
+	SEND_PDU("after [valid PDU][bad header]");
 	/* Split as 2 + 2 bytes: the second write completes the header. */
-	CHECK(send(c, hdr, 2, MSG_NOSIGNAL) == 2, "first half: %s",
-	      strerror(errno));
-	CHECK(send(c, hdr + 2, 2, MSG_NOSIGNAL) < 0 && errno == want_errno,
-	      "bad header: got %s, want %s", strerror(errno),
-	      strerror(want_errno));
-	/* The next PDU is the first thing the peer sees. */
-	transfer(c, s, 3, &len, 1, WHOLE, 0);
-	CHECK(recv(s, (char[1]){0}, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	n = send(c, hdr, 2, MSG_NOSIGNAL);
+	CHECK(n == 2, "first half of the header: %zd %s", n, strerror(errno));
+	SEND_FAILS(hdr + 2, 2, "second half completing the bad header");
+	SEND_PDU("after the split bad header");
+	SEND_PDU("last");
+	/* The peer gets exactly the valid PDUs, in order, then nothing. */
+	r.fd = s;
+	r.n = next;
+	r.lens = &len;
+	r.nlens = 1;
+	reader(&r);
+	CHECK(!r.err, "peer: %s", r.what);
+	CHECK(!(revents(s, POLLIN, 1000) & POLLIN),
+	      "extra data after the %u valid PDUs", next);
+	CHECK(recv(s, buf, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
 	      "extra data after the good PDUs");
+	/* And the link still works both ways. */
+	transfer(c, s, 3, &len, 1, WHOLE, 1);
 	close3(l, c, s);
+#undef SEND_FAILS
+#undef SEND_PDU
 }
 
 static void t_badhdr(void)
@@ -410,6 +476,7 @@ static void t_badhdr(void)
 	bad_header(nb, EPROTO);
 }
 
+/* Longer than the peer's MaxFragmentedSize (the module default, 1 MiB). */
 static void t_oversize(void)
 {
 	uint8_t big[4] = { 0, (uint8_t)((MAX_FRAG + 1) >> 16),
@@ -417,6 +484,14 @@ static void t_oversize(void)
 			   (uint8_t)(MAX_FRAG + 1) };
 
 	bad_header(big, EMSGSIZE);
+}
+
+/* SMB-Direct cannot carry an empty PDU: refused, never silently dropped. */
+static void t_zerolen(void)
+{
+	static const uint8_t zero[4] = { 0, 0, 0, 0 };
+
+	bad_header(zero, EINVAL);
 }
 
 static int wait_connect(int fd, int *soerr)
@@ -435,7 +510,7 @@ static void t_nbconnect(void)
 	int l, c, s, err, ev;
 
 	l = listener(4);
-	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, proto);
 	CHECK(c >= 0, "socket");
 	CHECK(connect(c, (void *)&srv, srvlen) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect: %s", strerror(errno));
@@ -448,7 +523,7 @@ static void t_nbconnect(void)
 	close3(l, c, s);
 
 	/* To a port with no listener: EPOLLERR and ECONNREFUSED. */
-	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, proto);
 	CHECK(connect(c, (void *)&srv, srvlen) < 0 && errno == EINPROGRESS,
 	      "non-blocking connect 2: %s", strerror(errno));
 	ev = wait_connect(c, &err);
@@ -1595,7 +1670,7 @@ static void lclose_round(int round)
 	CHECK(write_all(rc[0], (uint8_t[]){ 0, 0, 0, 2, 'h', 'i' }, 6) == 0,
 	      "write: %s", strerror(errno));
 	for (i = 0; i < LCLOSE_NB; i++) {
-		nb[i] = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		nb[i] = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, proto);
 		CHECK(nb[i] >= 0, "socket");
 		CHECK(connect(nb[i], (void *)&srv, srvlen) < 0 &&
 		      errno == EINPROGRESS, "non-blocking connect %d: %s", i,
@@ -2032,6 +2107,280 @@ static void t_hold(void)
 	pause();
 }
 
+/* ---- splice: sendfile(2) and splice(2) both ways ---- */
+
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY	0x4000000
+#endif
+
+/* The Direct-TCP stream of PDUs lens[0..n) with the pattern of seed. */
+static uint8_t *stream_of(const size_t *lens, unsigned int n,
+			  unsigned int seed, size_t *total)
+{
+	size_t off = 0, j;
+	unsigned int i;
+	uint8_t *b;
+
+	for (i = 0, *total = 0; i < n; i++)
+		*total += 4 + lens[i];
+	b = malloc(*total);
+	CHECK(b, "out of memory");
+	for (i = 0; i < n; i++) {
+		b[off] = 0;
+		b[off + 1] = lens[i] >> 16;
+		b[off + 2] = lens[i] >> 8;
+		b[off + 3] = lens[i];
+		for (j = 0; j < lens[i]; j++)
+			b[off + 4 + j] = pat(i, j, seed);
+		off += 4 + lens[i];
+	}
+	return b;
+}
+
+static int tmpfile_with(const uint8_t *b, size_t len)
+{
+	char name[] = "/tmp/sdtest-splice-XXXXXX";
+	int fd = mkstemp(name);
+
+	CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+	unlink(name);
+	CHECK(!len || write(fd, b, len) == (ssize_t)len, "write tmpfile: %s",
+	      strerror(errno));
+	return fd;
+}
+
+struct rthread {
+	pthread_t t;
+	struct xfer x;
+};
+
+static void rthread_start(struct rthread *r, int fd, const size_t *lens,
+			  unsigned int n, unsigned int seed)
+{
+	memset(r, 0, sizeof(*r));
+	r->x.fd = fd;
+	r->x.n = n;
+	r->x.lens = lens;
+	r->x.nlens = n;
+	r->x.split = RANDOM;
+	r->x.seed = seed;
+	pthread_create(&r->t, NULL, reader, &r->x);
+}
+
+static void rthread_check(struct rthread *r, const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 60;
+	CHECK(!pthread_timedjoin_np(r->t, NULL, &ts),
+	      "%s: the reader got nothing for 60 s", what);
+	CHECK(!r->x.err, "%s: peer read: %s", what, r->x.what);
+}
+
+static void t_splice(void)
+{
+	static const size_t lens[] = { 1, 1340, 1341, 4096, 70000, 300000, 5 };
+	const unsigned int n = sizeof(lens) / sizeof(lens[0]);
+	struct rthread rt;
+	uint8_t *want, *got;
+	size_t total, done;
+	int l, c, s, fd, out, p[2];
+	off_t off;
+	ssize_t k;
+
+	pair(&l, &c, &s);
+	CHECK(!pipe(p), "pipe: %s", strerror(errno));
+
+	/* 1: sendfile(2), file -> socket. */
+	want = stream_of(lens, n, 51, &total);
+	fd = tmpfile_with(want, total);
+	rthread_start(&rt, s, lens, n, 51);
+	for (off = 0; off < (off_t)total;) {
+		k = sendfile(c, fd, &off, total - off);
+		CHECK(k > 0, "sendfile at %lld of %zu: %s", (long long)off,
+		      total, k < 0 ? strerror(errno) : "returned 0");
+	}
+	rthread_check(&rt, "sendfile");
+	close(fd);
+	free(want);
+
+	/* 2: splice(2), file -> pipe -> socket. */
+	want = stream_of(lens, n, 52, &total);
+	fd = tmpfile_with(want, total);
+	rthread_start(&rt, c, lens, n, 52);
+	for (off = 0; off < (off_t)total;) {
+		k = splice(fd, &off, p[1], NULL, total - off, SPLICE_F_MOVE);
+		CHECK(k > 0, "splice file -> pipe: %s", strerror(errno));
+		while (k > 0) {
+			ssize_t m = splice(p[0], NULL, s, NULL, k,
+					   SPLICE_F_MOVE);
+
+			CHECK(m > 0, "splice pipe -> socket at %lld: %s",
+			      (long long)off, m < 0 ? strerror(errno) :
+			      "returned 0");
+			k -= m;
+		}
+	}
+	rthread_check(&rt, "splice file -> pipe -> socket");
+	close(fd);
+	free(want);
+
+	/* 3: splice(2), socket -> pipe -> file, byte-exact. */
+	{
+		struct xfer w = { s, n, lens, n, RANDOM, 53 };
+
+		want = stream_of(lens, n, 53, &total);
+		out = tmpfile_with(NULL, 0);
+		pthread_create(&rt.t, NULL, writer, &w);
+		for (done = 0; done < total;) {
+			k = splice(c, NULL, p[1], NULL, total - done,
+				   SPLICE_F_MOVE);
+			CHECK(k > 0, "splice socket -> pipe at %zu of %zu: %s",
+			      done, total, k < 0 ? strerror(errno) : "EOF");
+			while (k > 0) {
+				ssize_t m = splice(p[0], NULL, out, NULL, k,
+						   SPLICE_F_MOVE);
+
+				CHECK(m > 0, "splice pipe -> file: %s",
+				      strerror(errno));
+				k -= m;
+				done += m;
+			}
+		}
+		pthread_join(rt.t, NULL);
+		CHECK(!w.err, "writer: %s", w.what);
+		got = malloc(total);
+		CHECK(pread(out, got, total, 0) == (ssize_t)total,
+		      "read back the file: %s", strerror(errno));
+		for (done = 0; done < total && got[done] == want[done]; done++)
+			;
+		CHECK(done == total, "spliced file differs at byte %zu of %zu",
+		      done, total);
+		close(out);
+		free(got);
+		free(want);
+	}
+	close(p[0]);
+	close(p[1]);
+	close3(l, c, s);
+}
+
+/*
+ * Send flags a stream socket accepts: MSG_ZEROCOPY without SO_ZEROCOPY is
+ * ignored (as TCP does), MSG_WAITALL means nothing on send.
+ */
+static void t_sendflags(void)
+{
+	static const size_t lens[] = { 3000, 100000, 7, 1341 };
+	static const int flags[] = { MSG_ZEROCOPY, MSG_WAITALL,
+				     MSG_ZEROCOPY | MSG_WAITALL, MSG_MORE };
+	static const char *const names[] = { "MSG_ZEROCOPY", "MSG_WAITALL",
+					     "MSG_ZEROCOPY|MSG_WAITALL",
+					     "MSG_MORE" };
+	struct rthread rt;
+	uint8_t *b;
+	size_t total, off = 0;
+	unsigned int i;
+	int l, c, s;
+	ssize_t k;
+
+	pair(&l, &c, &s);
+	b = stream_of(lens, 4, 61, &total);
+	rthread_start(&rt, s, lens, 4, 61);
+	for (i = 0; i < 4; i++) {
+		size_t len = 4 + lens[i], d = 0;
+
+		while (d < len) {
+			k = send(c, b + off + d, len - d,
+				 flags[i] | MSG_NOSIGNAL);
+			CHECK(k > 0, "send with %s: %s", names[i],
+			      k < 0 ? strerror(errno) : "returned 0");
+			d += k;
+		}
+		off += len;
+	}
+	rthread_check(&rt, "send flags");
+	free(b);
+	close3(l, c, s);
+}
+
+/* ---- lshutdown: shutdown(2) on a listener, as TCP ---- */
+
+struct blocked_accept {
+	pthread_t t;
+	int l, ret, err;
+	double t_end;
+	volatile int done;
+};
+
+static void *blocked_accept_fn(void *arg)
+{
+	struct blocked_accept *a = arg;
+
+	a->ret = accept(a->l, NULL, NULL);
+	a->err = errno;
+	a->t_end = now_s();
+	a->done = 1;
+	return NULL;
+}
+
+static void t_lshutdown(void)
+{
+	static const int hows[] = { SHUT_RDWR, SHUT_RD };
+	static const char *const hname[] = { "SHUT_RDWR", "SHUT_RD" };
+	struct timeval tv = { 5, 0 };
+	struct blocked_accept a[2];
+	struct timespec ts;
+	int l, c, s, h, i, fd;
+	double t0;
+
+	/* SHUT_WR: 0, and the listener goes on listening. */
+	l = listener(4);
+	CHECK(!shutdown(l, SHUT_WR), "shutdown(listener, SHUT_WR): %s",
+	      strerror(errno));
+	c = client();
+	s = acceptor(l);
+	close3(l, c, s);
+
+	/* SHUT_RD and SHUT_RDWR wake every thread blocked in accept(). */
+	for (h = 0; h < 2; h++) {
+		l = listener(4);
+		for (i = 0; i < 2; i++) {
+			memset(&a[i], 0, sizeof(a[i]));
+			a[i].l = l;
+			pthread_create(&a[i].t, NULL, blocked_accept_fn, &a[i]);
+		}
+		usleep(300000);
+		CHECK(!a[0].done && !a[1].done, "accept returned before the "
+		      "shutdown: %d %s", a[0].done ? a[0].ret : a[1].ret,
+		      strerror(a[0].done ? a[0].err : a[1].err));
+		t0 = now_s();
+		CHECK(!shutdown(l, hows[h]), "shutdown(listener, %s): %s",
+		      hname[h], strerror(errno));
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 5;
+		for (i = 0; i < 2; i++) {
+			CHECK(!pthread_timedjoin_np(a[i].t, NULL, &ts),
+			      "%s: a thread blocked in accept() is still "
+			      "blocked 5 s later", hname[h]);
+			CHECK(a[i].ret < 0 && a[i].err == EINVAL,
+			      "%s: blocked accept returned %d %s, want EINVAL",
+			      hname[h], a[i].ret, strerror(a[i].err));
+			CHECK(a[i].t_end - t0 < 3.0, "%s: accept woken only "
+			      "%.1f s later", hname[h], a[i].t_end - t0);
+		}
+		/* A later accept fails at once too. */
+		setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		t0 = now_s();
+		fd = accept(l, NULL, NULL);
+		CHECK(fd < 0 && errno == EINVAL && now_s() - t0 < 1.0,
+		      "%s: accept after the shutdown: %d %s after %.1f s",
+		      hname[h], fd, strerror(errno), now_s() - t0);
+		close(l);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -2049,7 +2398,9 @@ static const struct {
 	{ "smb2server", t_smb2server }, { "echoserver", t_echoserver },
 	{ "echoclient", t_echoclient }, { "many64", t_many64 },
 	{ "fork", t_fork }, { "kill", t_kill }, { "lclose", t_lclose },
-	{ "integrity", t_integrity },
+	{ "integrity", t_integrity }, { "zerolen", t_zerolen },
+	{ "splice", t_splice }, { "sendflags", t_sendflags },
+	{ "lshutdown", t_lshutdown },
 };
 
 int main(int argc, char **argv)
@@ -2065,9 +2416,11 @@ int main(int argc, char **argv)
 			fam = AF_SMBDIRECT;
 		fclose(f);
 	}
-	while ((opt = getopt(argc, argv, "l:p:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:p:n:s:I")) != -1) {
 		if (opt == 'l')
 			addr = optarg;
+		else if (opt == 'I')
+			ipproto = 1;
 		else if (opt == 'p')
 			opt_port = atoi(optarg);
 		else if (opt == 'n')
@@ -2075,11 +2428,16 @@ int main(int argc, char **argv)
 		else if (opt == 's')
 			opt_seed = strtoul(optarg, NULL, 0);
 		else
-			die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST");
+			die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] [-I] TEST");
 	}
 	if (optind >= argc)
-		die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] TEST");
+		die("usage: sdtest [-l ADDR] [-p PORT] [-n COUNT] [-s SEED] [-I] TEST");
 	set_addr(addr);
+	/* -I: the IPPROTO_SMBDIRECT entry point instead of AF_SMBDIRECT. */
+	if (ipproto) {
+		fam = srv.ss_family;
+		proto = IPPROTO_SMBDIRECT;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	alarm(240);
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

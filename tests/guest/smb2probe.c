@@ -313,7 +313,7 @@ static void xread(void *buf, size_t len)
 		for (c = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; c;
 		     c = CMSG_NXTHDR(&m, c)) {
 			if (c->cmsg_level != SOL_SMBDIRECT ||
-			    c->cmsg_type != (int)SMBDIRECT_CMSG_INVALIDATED ||
+			    c->cmsg_type != SMBDIRECT_CMSG_INVALIDATED ||
 			    c->cmsg_len != CMSG_LEN(sizeof(uint64_t)))
 				die("recvmsg: unexpected control message %d/%d",
 				    c->cmsg_level, c->cmsg_type);

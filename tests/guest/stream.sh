@@ -7,12 +7,19 @@
 # hand-off, a peer killed mid-transfer, a listener closed with unaccepted
 # connections, data integrity up to MaxFragmentedSize, module unload.
 # Every test runs over IPv4 and IPv6.
-#   stream.sh [test...]    default: all (see sdtest.c for the names)
+#   stream.sh [--ipproto] [test...]    default: all (see sdtest.c)
+#   --ipproto: through socket(AF_INET/6, SOCK_STREAM, IPPROTO_SMBDIRECT)
 . "$AFS_TOP/tests/guest/lib.sh"
+
+entry= tag=
+if [ "${1:-}" = --ipproto ]; then
+	entry=-I tag=" ipproto"
+	shift
+fi
 
 afs_need_sdtest
 
-all="basic names sizes splits bytes bidir badhdr oversize nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm many64 fork kill lclose integrity"
+all="basic names sizes splits bytes bidir badhdr oversize zerolen nbconnect refused poll peek waitall dontwait eof many addr info backpressure keepalive signals shutdown backlog scm many64 fork kill lclose integrity splice sendflags lshutdown"
 tests=${*:-$all}
 
 check "insmod af_smbdirect" afs_insmod
@@ -30,12 +37,12 @@ for t in $tests; do
 	fi
 	for v in 4 6; do
 		addr=$([ $v = 4 ] && echo "$AFS_LOCAL4" || echo "$AFS_LOCAL6")
-		check "$t (IPv$v)" timeout 200 "$SDT" -l "$addr" "$t"
+		check "$t (IPv$v$tag)" timeout 200 "$SDT" $entry -l "$addr" "$t"
 	done
 done
 
 # Module unload: refused while a connection is open, clean after.
-"$SDT" -l "$AFS_LOCAL4" hold >/tmp/hold.log 2>&1 &
+"$SDT" $entry -l "$AFS_LOCAL4" hold >/tmp/hold.log 2>&1 &
 holder=$!
 for _ in $(seq 300); do grep -q holding /tmp/hold.log && break; sleep 0.1; done
 check "connection held open" grep -q holding /tmp/hold.log
@@ -48,7 +55,7 @@ check_fails "module gone" grep -q '^af_smbdirect ' /proc/modules
 # device goes away (our ids and verbs objects are released), and the
 # module unloads cleanly afterwards.
 check "insmod again" afs_insmod
-"$SDT" -l "$AFS_LOCAL4" hold >/tmp/hold.log 2>&1 &
+"$SDT" $entry -l "$AFS_LOCAL4" hold >/tmp/hold.log 2>&1 &
 holder=$!
 for _ in $(seq 300); do grep -q holding /tmp/hold.log && break; sleep 0.1; done
 check "rdma link delete ${AFS_LINK:-rxe}0 under a connection" \

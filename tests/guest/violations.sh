@@ -5,11 +5,14 @@
 # violation must give the socket a clear error (EPROTO), one counted
 # violation in SMBDIRECT_INFO and one rate-limited kernel log line
 # "peer <addr>: <what>; disconnecting"; legitimate refusals (a failure
-# Status, a version range without 0x0100) are no violation.  RDMA offload
+# Status, a version range without 0x0100) are no violation.  Our own data
+# messages never ask for a response (data-flags), and peers that connect
+# and stay silent pin only a few hundred bytes each (silent).  RDMA offload
 # abuse: a Send-with-Invalidate of a token the peer was not given is a
 # violation; a write to a stale token changes no memory and fails the
 # connection; a peer that stops answering our RDMA read fails it too, no
-# hang.  Listeners stay healthy, nothing leaks, and the module unloads.
+# hang.  Listeners stay healthy, nothing leaks, and the module unloads at
+# the end.
 #   violations.sh [mode...]    default: all (see rogue.c for the modes)
 . "$AFS_TOP/tests/guest/lib.sh"
 
@@ -39,6 +42,10 @@ data-frag-seq		bad fragment sequence or length
 data-nocredit		message sent without a credit
 data-credit-overflow	credits granted past 65535
 data-oversize-small	message longer than MaxReceiveSize
+data-empty-align	malformed data transfer message
+data-empty-offset	malformed data transfer message
+data-empty-remaining	(bad fragment sequence or length|malformed data transfer message)
+data-flags		-
 "
 client_modes="
 req-version		-
@@ -48,6 +55,7 @@ req-frag		invalid negotiate request
 req-short		invalid negotiate request
 req-data-offset		malformed data transfer message
 req-nocredit		message sent without a credit
+silent			-
 "
 # RDMA offload (rogue.c, "RDMA offload abuse"): tokens the peer was not
 # given, a write to a stale token, a peer that stops during our RDMA read.

@@ -797,15 +797,10 @@ static int sample_recv_pdu(struct socket *sock, void *body, u32 len,
 			BUILD_BUG_ON(offsetof(typeof(cb), handle) !=
 				     CMSG_ALIGN(sizeof(cb.h)));
 			used = sizeof(cb) - msg.msg_controllen;
-			/*
-			 * cmsg_type is an int, and SMBDIRECT_CMSG_INVALIDATED
-			 * (an _IOR(), unsigned long, 0x80085321) does not fit
-			 * one: compare it as the int put_cmsg() stored.
-			 */
 			if (used) {
 				if (!inv || used != CMSG_SPACE(sizeof(u64)) ||
 				    cb.h.cmsg_level != SOL_SMBDIRECT ||
-				    cb.h.cmsg_type != (int)SMBDIRECT_CMSG_INVALIDATED ||
+				    cb.h.cmsg_type != SMBDIRECT_CMSG_INVALIDATED ||
 				    cb.h.cmsg_len != CMSG_LEN(sizeof(u64)) ||
 				    *inv) {
 					pr_err("unexpected control message: %zu bytes, level %d type %#x len %zu, earlier %llu\n",

@@ -280,5 +280,13 @@ check "smbd-bench --inval needs an RDMA mode" eval '[ $rc2 = 1 ] && grep -q "go 
 check "smbd-echo --rdma refuses --tcp" eval '[ $rc3 = 1 ] && grep -q "needs AF_SMBDIRECT" "$T/err3"'
 check "smbd-bench --help lists --rdma-write" eval '$BENCH --help | grep -q -- --rdma-write'
 
+# libsmbdirect-preload.so's tests count in this tally (tests/preload.sh).
+OBJ=${OBJ:-$(dirname "$BIN")/tools-obj}
+if [ -x "$OBJ/preload-check" ]; then
+	. "$(dirname "$0")/preload.sh"
+else
+	fail "preload tests: $OBJ/preload-check not built"
+fi
+
 echo "$npass passed, $nfail failed"
 [ "$nfail" = 0 ]

@@ -29,6 +29,15 @@
 #define SOL_SMBDIRECT		289
 
 /*
+ * The upstream series' entry point, which the module also registers when
+ * the kernel has none of its own: socket(AF_INET or AF_INET6, SOCK_STREAM,
+ * IPPROTO_SMBDIRECT) gives the same socket as AF_SMBDIRECT.
+ */
+#ifndef IPPROTO_SMBDIRECT
+#define IPPROTO_SMBDIRECT	257
+#endif
+
+/*
  * Options at level SOL_SMBDIRECT.  Values are __u32 unless noted.
  *
  * SMBDIRECT_KEEPALIVE_INTERVAL  seconds, get/set at any time.  Idle time
@@ -158,7 +167,11 @@ struct smbdirect_cmsg_remote_invalidate {
 
 #define SMBDIRECT_CMSG_REMOTE_INVALIDATE \
 	_IOW('S', 0x20, struct smbdirect_cmsg_remote_invalidate)
-#define SMBDIRECT_CMSG_INVALIDATED	_IOR('S', 0x21, __u64)
+/*
+ * A plain number: cmsg_type is an int, and an _IOR() value has bit 31 set,
+ * so a reader's comparison would never match without a cast.
+ */
+#define SMBDIRECT_CMSG_INVALIDATED	0x5321
 
 /* smbdirect_info.transport */
 #define SMBDIRECT_TRANSPORT_NONE	0	/* no device bound yet */
