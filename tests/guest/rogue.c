@@ -484,7 +484,9 @@ static void ep_pump(struct ep *e)
 	if (n < 0)
 		die("ibv_poll_cq failed");
 	for (i = 0; i < n; i++) {
-		if (wc[i].opcode & IBV_WC_RECV) {
+		/* An error completion's opcode is undefined: the receive
+		 * slots are the work request ids below NR_RECV. */
+		if (wc[i].wr_id < NR_RECV) {
 			if (wc[i].status != IBV_WC_SUCCESS) {
 				if (wc[i].status != IBV_WC_WR_FLUSH_ERR)
 					say("receive failed: %s",
@@ -1436,7 +1438,7 @@ static int flags_mode(void)
 
 	good_resp(&resp);
 	resp.credits_granted = 3;
-	rogue_accept(&e);
+	rogue_accept(&e, port);
 	if (pthread_create(&th, NULL, flags_client_thread, NULL))
 		die("pthread_create");
 	rogue_accept2(&e);
@@ -1660,7 +1662,9 @@ static int lclose_mode(void)
  * rdma-inval-stale     the kernel registers, sends the descriptors and
  *                      deregisters; rogue Send-with-Invalidates that token
  * rdma-inval-bogus     rogue Send-with-Invalidates a token that exists
- *                      nowhere (the device refuses the invalidation)
+ *                      nowhere (the device refuses the invalidation: the
+ *                      kernel's receive completes with "remote invalid
+ *                      request", on rxe and siw)
  *                      (all three: EPROTO, violations == 1)
  * rdma-write-stale     the kernel registers buffer 1, sends its
  *                      descriptors, deregisters it, registers buffer 2 and
@@ -2161,8 +2165,9 @@ static int rdma_client_mode(void)
 	say("QP in the error state: rogue answers nothing more");
 	pthread_join(th, NULL);
 	EXPECT(!ep_wait_disconnect(&e, TMO_MS), "the kernel did not disconnect");
-	ep_destroy(&e);
+	/* The MR is on the endpoint's PD: it goes first. */
 	EXPECT(!ibv_dereg_mr(mr), "ibv_dereg_mr: %s", strerror(errno));
+	ep_destroy(&e);
 	free(mem);
 	close(sside.l);
 
