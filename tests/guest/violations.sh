@@ -59,10 +59,14 @@ silent			-
 "
 # RDMA offload (rogue.c, "RDMA offload abuse"): tokens the peer was not
 # given, a write to a stale token, a peer that stops during our RDMA read.
+# A token the device knows (and may invalidate) reaches us with the
+# message and is not ours; one it does not know (or, on siw, one of
+# another protection domain) fails the receive with "remote invalid
+# request", which only the peer's message causes.
 rdma_modes="
-rdma-inval-foreign	invalidated a token we did not give
-rdma-inval-stale	invalidated a token we did not give
-rdma-inval-bogus	invalidated a token we did not give
+rdma-inval-foreign	(invalidated a token we did not give|sent a message the device refused as invalid)
+rdma-inval-stale	(invalidated a token we did not give|sent a message the device refused as invalid)
+rdma-inval-bogus	sent a message the device refused as invalid
 rdma-write-stale	-
 req-rdma-stall		-
 "
