@@ -116,7 +116,7 @@ else
 			awk -v t="$t" -v s="$size" -v o="${ours[$t-$size]}" -v p="${theirs[$t-$size]}" \
 				'BEGIN { pb = p * 1.048576;
 					printf "  rdma-%-5s %8d B: smbd-bench %9.2f MB/s, ib_%s_bw %9.2f MB/s, ratio %s\n",
-					t, s, o, t, pb, pb > 0 ? sprintf("%.3f", o / pb) : "n/a" }'
+					t, s, o, t, pb, (pb > 0 ? sprintf("%.3f", o / pb) : "n/a") }'
 		done
 	done <<<"$RUNS" | tee -a "$L/ratios.txt" | sed 's/^/    /'
 	summary=$(awk '/ratio/ { split($2, s, " "); r = r sprintf(" %s %s %s", $1, $2, $NF) }
