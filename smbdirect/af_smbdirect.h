@@ -40,6 +40,8 @@ extern struct workqueue_struct *afsmbd_alloc_wq;	/* setup, copy-out */
 #define AFSMBD_MAX_TIMEOUT	3600	/* seconds */
 #define AFSMBD_MAX_KEEPALIVE	(24 * 3600)
 #define AFSMBD_TX_POOL		64	/* most send buffers per connection */
+/* A QP flushed while connected fails unless a disconnect follows this soon. */
+#define AFSMBD_QP_DEAD_GRACE	(5 * HZ)
 
 /* Module parameters (conn.c) */
 extern unsigned int afsmbd_keepalive_secs;
@@ -188,6 +190,8 @@ struct afsmbd_conn {
 	struct delayed_work ka_work;	/* keepalive */
 	unsigned long last_rx;		/* (L) jiffies of the last receive */
 	bool ka_outstanding;		/* (L) keepalive sent, no answer yet */
+	bool qp_dead;			/* (L) flushed while connected */
+	unsigned long qp_dead_at;	/* (L) jiffies of the first such flush */
 	unsigned int keepalive_secs;
 	struct work_struct teardown_work;
 

@@ -514,7 +514,8 @@ static int afsmbd_setsockopt(struct socket *sock, int level, int optname,
 		}
 		WRITE_ONCE(conn->keepalive_secs, val);
 		spin_lock_bh(&conn->lock);
-		if (val && conn->state == AFSMBD_C_CONNECTED)
+		/* Not over a dead QP's deadline (afsmbd_keepalive_work()). */
+		if (val && conn->state == AFSMBD_C_CONNECTED && !conn->qp_dead)
 			afsmbd_arm(conn, &conn->ka_work, val * HZ);
 		spin_unlock_bh(&conn->lock);
 		goto out;

@@ -503,6 +503,23 @@ out:
 		sk->sk_write_space(sk);
 }
 
+/*
+ * A work request flushed while connected: the QP went to the error state
+ * without our asking.  The responder does that after a remote access
+ * error (an RDMA write to a stale token) with no completion of ours, and
+ * an iWARP device when the peer closes, before the CM says so.  Unless
+ * that disconnect comes within AFSMBD_QP_DEAD_GRACE the keepalive work
+ * fails the connection.  conn->lock held.
+ */
+static void afsmbd_qp_flushed_locked(struct afsmbd_conn *conn)
+{
+	if (conn->state != AFSMBD_C_CONNECTED || conn->qp_dead)
+		return;
+	conn->qp_dead = true;
+	conn->qp_dead_at = jiffies;
+	afsmbd_arm(conn, &conn->ka_work, AFSMBD_QP_DEAD_GRACE);
+}
+
 static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct afsmbd_rx *rx = container_of(wc->wr_cqe, struct afsmbd_rx,
@@ -516,19 +533,31 @@ static void afsmbd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	spin_unlock_bh(&conn->lock);
 
 	if (wc->status != IB_WC_SUCCESS) {
-		/* Flushes are the normal end of a drained QP. */
 		/*
 		 * A message longer than the buffer: siw and hardware say
-		 * LOC_LEN_ERR; rxe says LOC_QP_OP_ERR (its copy into the
-		 * buffer fails) or REM_INV_REQ_ERR.  Our receive requests
-		 * are all alike, so on a receive these are the peer's doing.
+		 * LOC_LEN_ERR, rxe LOC_QP_OP_ERR (its copy into the buffer
+		 * fails).  Our receive requests are all alike, so on a
+		 * receive these are the peer's doing.
 		 */
 		if (wc->status == IB_WC_LOC_LEN_ERR ||
-		    wc->status == IB_WC_LOC_QP_OP_ERR ||
-		    wc->status == IB_WC_REM_INV_REQ_ERR) {
+		    wc->status == IB_WC_LOC_QP_OP_ERR) {
 			afsmbd_violation(conn,
 					 "message longer than MaxReceiveSize");
-		} else if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		} else if (wc->status == IB_WC_REM_INV_REQ_ERR) {
+			/*
+			 * The responder's verdict on what the peer sent: a
+			 * Send-with-Invalidate of a token the device does not
+			 * know (or may not touch), or a message the device
+			 * could not take.  The completion says no more.
+			 */
+			afsmbd_violation(conn,
+					 "sent a message the device refused as invalid");
+		} else if (wc->status == IB_WC_WR_FLUSH_ERR) {
+			/* The normal end of a drained QP, unless connected. */
+			spin_lock_bh(&conn->lock);
+			afsmbd_qp_flushed_locked(conn);
+			spin_unlock_bh(&conn->lock);
+		} else {
 			pr_warn_ratelimited("receive failed: %s\n",
 					    ib_wc_status_msg(wc->status));
 			afsmbd_conn_fail(conn, -ECONNRESET);
@@ -809,7 +838,9 @@ static void afsmbd_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	if (!tx->raw)
 		afsmbd_tx_put(conn, tx);
 	if (wc->status != IB_WC_SUCCESS) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		if (wc->status == IB_WC_WR_FLUSH_ERR) {
+			afsmbd_qp_flushed_locked(conn);
+		} else {
 			pr_warn_ratelimited("send failed: %s\n",
 					    ib_wc_status_msg(wc->status));
 			/* The peer stopped acknowledging: a timeout, as TCP's. */
@@ -847,7 +878,8 @@ void afsmbd_xfer_connected(struct afsmbd_conn *conn)
  *
  * After an idle interval an empty message with RESPONSE_REQUESTED goes
  * out; if nothing at all arrives during the next interval the connection
- * fails with ETIMEDOUT.
+ * fails with ETIMEDOUT.  A QP flushed while connected fails it with
+ * ECONNRESET after AFSMBD_QP_DEAD_GRACE (afsmbd_qp_flushed_locked()).
  */
 void afsmbd_keepalive_work(struct work_struct *work)
 {
@@ -856,10 +888,24 @@ void afsmbd_keepalive_work(struct work_struct *work)
 	unsigned int secs = READ_ONCE(conn->keepalive_secs);
 	unsigned long ival = secs * HZ, idle, next;
 
-	if (!secs)
-		return;
 	spin_lock_bh(&conn->lock);
 	if (conn->state != AFSMBD_C_CONNECTED) {
+		spin_unlock_bh(&conn->lock);
+		return;
+	}
+	if (conn->qp_dead) {
+		next = conn->qp_dead_at + AFSMBD_QP_DEAD_GRACE;
+		if (time_after_eq(jiffies, next)) {
+			pr_warn_ratelimited("QP to %pISpc failed without a disconnect; resetting\n",
+					    &conn->raddr);
+			afsmbd_conn_fail_locked(conn, -ECONNRESET);
+		} else {
+			afsmbd_arm(conn, &conn->ka_work, next - jiffies);
+		}
+		spin_unlock_bh(&conn->lock);
+		return;
+	}
+	if (!secs) {
 		spin_unlock_bh(&conn->lock);
 		return;
 	}

@@ -34,7 +34,8 @@ struct net_opts {
 
 /* getopt_long codes for the shared long options. */
 enum { OPT_TCP = 0x100, OPT_FAMILY, OPT_RAW, OPT_MAX_CONNS, OPT_ONCE,
-       OPT_COMPARE, OPT_KEEPALIVE };
+       OPT_COMPARE, OPT_KEEPALIVE, OPT_RDMA, OPT_RDMA_WRITE, OPT_RDMA_READ,
+       OPT_REGISTER_EACH, OPT_INVAL };
 
 /* Handle -4, -6, --tcp, --family, --keepalive; returns 1 if @c was one. */
 int net_opt(struct net_opts *o, int c, const char *arg);
@@ -72,6 +73,40 @@ static inline long frame_get(const uint8_t *h)
 	if (h[0])
 		return -1;
 	return (long)h[1] << 16 | h[2] << 8 | h[3];
+}
+
+/*
+ * smbd-bench --rdma-write/--rdma-read against smbd-echo --rdma: a request
+ * PDU carries the client's registration (Buffer Descriptor V1, as an SMB2
+ * READ or WRITE would); the server moves LEN bytes with
+ * SMBDIRECT_RDMA_WRITE (BENCH_PEER_WRITES: the server writes the client's
+ * buffer) or SMBDIRECT_RDMA_READ (BENCH_PEER_READS) and answers with a
+ * response PDU, with Send-with-Invalidate of the first token if INVAL.
+ * SEQ is written into (BENCH_PEER_WRITES) or checked in (BENCH_PEER_READS)
+ * the first 8 bytes.  Host byte order: both ends run the same tools.
+ */
+#define BENCH_RDMA_REQ		0x44524253u	/* "SBRD" */
+#define BENCH_RDMA_RESP		0x52524253u	/* "SBRR" */
+#define BENCH_PEER_WRITES	1
+#define BENCH_PEER_READS	2
+
+struct bench_rdma_req {
+	uint32_t magic, op, len, nr, inval, pad;
+	uint64_t seq;
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+};
+
+struct bench_rdma_resp {
+	uint32_t magic;
+	int32_t status;		/* 0 or a negative errno */
+	uint64_t done;		/* bytes moved */
+	uint64_t seq;
+};
+
+/* Byte @i of every benchmark buffer, the first 8 being the sequence. */
+static inline uint8_t bench_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + 1);
 }
 
 #endif /* _SMBD_TOOLS_COMMON_H */

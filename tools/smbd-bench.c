@@ -4,6 +4,14 @@
  * to WINDOW in flight, check every echo and report round-trip times and
  * throughput.  --compare PORT repeats the run over TCP against a second
  * echo server and prints AF_SMBDIRECT/TCP ratios from the same invocation.
+ *
+ * --rdma-write / --rdma-read (against smbd-echo --rdma): each request
+ * carries the descriptors of one of WINDOW registered buffers of SIZE and
+ * the server RDMA-writes SIZE bytes into it (an SMB2 READ) or RDMA-reads
+ * them from it (an SMB2 WRITE) before it answers; throughput counts the
+ * bytes moved by RDMA.  Buffers are registered once per size unless
+ * --register-each (per request, as an SMB client does); --inval asks for
+ * Send-with-Invalidate (and implies --register-each).
  */
 
 #include <errno.h>
@@ -14,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include "common.h"
 
 #define MAX_SIZES 32
@@ -25,6 +34,7 @@ struct result {
 static long count = 10000, window = 1;
 static long sizes[MAX_SIZES];
 static int nsizes;
+static int rdma_op, register_each, inval;	/* --rdma-write/-read */
 
 static void usage(int status)
 {
@@ -36,6 +46,12 @@ static void usage(int status)
 "  -w WINDOW       PDUs in flight (default 1: ping-pong)\n"
 "  --tcp           use TCP instead of AF_SMBDIRECT\n"
 "  --compare PORT  also run over TCP against HOST PORT, print ratios\n"
+"  --rdma-write    smbd-echo --rdma RDMA-writes SIZE into our registered\n"
+"                  buffer per request (an SMB2 READ)\n"
+"  --rdma-read     ... RDMA-reads SIZE from it (an SMB2 WRITE)\n"
+"  --register-each register per request, not once per size\n"
+"  --inval         server answers with Send-with-Invalidate (implies\n"
+"                  --register-each)\n"
 "  --family N      AF_SMBDIRECT family number (default: module parameter)\n"
 "  -4, -6          IPv4 or IPv6 only\n"
 "  -q              quiet: no warnings\n"
@@ -169,6 +185,202 @@ out:
 	return ret;
 }
 
+/* ---- --rdma-write / --rdma-read ---- */
+
+struct rbuf {
+	uint8_t *mem;
+	uint64_t handle;		/* 0: not registered */
+	uint32_t nr;
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+};
+
+static int rdma_reg(int fd, struct rbuf *b, size_t size)
+{
+	struct smbdirect_register r = {
+		.addr = (uintptr_t)b->mem, .len = size,
+		.access = rdma_op == BENCH_PEER_WRITES ?
+			  SMBDIRECT_ACCESS_REMOTE_WRITE :
+			  SMBDIRECT_ACCESS_REMOTE_READ,
+		.max_descs = SMBDIRECT_MAX_DESCS, .descs = (uintptr_t)b->d,
+	};
+	socklen_t l = sizeof(r);
+
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_REGISTER, &r, &l)) {
+		warnmsg("SMBDIRECT_REGISTER of %zu bytes: %s", size,
+			strerror(errno));
+		return -1;
+	}
+	b->handle = r.handle;
+	b->nr = r.nr_descs;
+	return 0;
+}
+
+static int rdma_dereg(int fd, struct rbuf *b)
+{
+	if (!b->handle)
+		return 0;
+	if (setsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &b->handle,
+		       sizeof(b->handle))) {
+		warnmsg("SMBDIRECT_DEREGISTER: %s", strerror(errno));
+		return -1;
+	}
+	b->handle = 0;
+	return 0;
+}
+
+/* Ask for request @seq on buffer @b (registering it first if needed). */
+static int rdma_ask(int fd, struct rbuf *b, size_t size, uint64_t seq)
+{
+	struct bench_rdma_req q = {
+		.magic = BENCH_RDMA_REQ, .op = rdma_op, .len = size,
+		.inval = inval, .seq = seq,
+	};
+	uint8_t hdr[FRAME_HDR_LEN];
+	size_t len;
+
+	if (!b->handle && rdma_reg(fd, b, size))
+		return -1;
+	q.nr = b->nr;
+	memcpy(q.d, b->d, b->nr * sizeof(b->d[0]));
+	len = offsetof(struct bench_rdma_req, d) + q.nr * sizeof(q.d[0]);
+	if (rdma_op == BENCH_PEER_WRITES)
+		memset(b->mem, 0, size < 8 ? size : 8);
+	else
+		memcpy(b->mem, &seq, size < 8 ? size : 8);
+	frame_put(hdr, len);
+	if (write_full(fd, hdr, FRAME_HDR_LEN) || write_full(fd, &q, len)) {
+		warnmsg("write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The response to request @seq on @b: status, bytes, the data (the
+ * sequence in the first bytes; all of it if @full), the invalidation
+ * notice.
+ */
+static int rdma_answer(int fd, struct rbuf *b, size_t size, uint64_t seq,
+		       int full)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(uint64_t)) * 2];
+	} cb;
+	struct bench_rdma_resp r;
+	uint8_t hdr[FRAME_HDR_LEN];
+	struct iovec iov[2] = { { hdr, FRAME_HDR_LEN }, { &r, sizeof(r) } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2,
+			    .msg_control = &cb, .msg_controllen = sizeof(cb) };
+	uint64_t note = 0;
+	struct cmsghdr *c;
+	size_t i;
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, &m, MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	if (n != FRAME_HDR_LEN + (ssize_t)sizeof(r) ||
+	    frame_get(hdr) != sizeof(r) || r.magic != BENCH_RDMA_RESP) {
+		warnmsg("response: %s", n < 0 ? strerror(errno) :
+			n == 0 ? "connection closed" : "malformed (is the server smbd-echo --rdma?)");
+		return -1;
+	}
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SMBDIRECT &&
+		    c->cmsg_type == SMBDIRECT_CMSG_INVALIDATED)
+			memcpy(&note, CMSG_DATA(c), sizeof(note));
+	if (r.status || r.done != size || r.seq != seq) {
+		warnmsg("request %llu: status %s, %llu of %zu bytes moved",
+			(unsigned long long)seq,
+			r.status ? strerror(-r.status) : "ok",
+			(unsigned long long)r.done, size);
+		return -1;
+	}
+	if (inval && note != b->handle) {
+		warnmsg("request %llu: no SMBDIRECT_CMSG_INVALIDATED",
+			(unsigned long long)seq);
+		return -1;
+	}
+	if (rdma_op == BENCH_PEER_WRITES) {
+		if (memcmp(b->mem, &seq, size < 8 ? size : 8))
+			goto differs;
+		for (i = 8; full && i < size; i++)
+			if (b->mem[i] != bench_byte(i))
+				goto differs;
+	}
+	if (register_each && rdma_dereg(fd, b))
+		return -1;
+	return 0;
+differs:
+	warnmsg("request %llu: the data the server wrote differs",
+		(unsigned long long)seq);
+	return -1;
+}
+
+/* One --rdma-* run of COUNT requests of @size, WINDOW in flight. */
+static int run_rdma(int fd, size_t size, struct result *res)
+{
+	struct rbuf *bufs = calloc(window, sizeof(*bufs));
+	double *tsend = calloc(window, sizeof(double));
+	double *rtt = malloc(count * sizeof(double));
+	long started = 0, done = 0, k, i;
+	int ret = -1;
+	double t0;
+
+	if (!bufs || !tsend || !rtt)
+		die("out of memory");
+	for (k = 0; k < window; k++) {
+		bufs[k].mem = aligned_alloc(4096, (size + 4095) & ~4095ul);
+		if (!bufs[k].mem)
+			die("out of memory");
+		for (i = 0; i < (long)size; i++)
+			bufs[k].mem[i] = rdma_op == BENCH_PEER_READS ?
+					 bench_byte(i) : 0;
+		if (!register_each && rdma_reg(fd, &bufs[k], size))
+			goto out;
+	}
+	t0 = now();
+	/* Requests are small: blocking writes never wait on the responses. */
+	while (done < count) {
+		while (started < count && started - done < window) {
+			k = started % window;
+			tsend[k] = now();
+			if (rdma_ask(fd, &bufs[k], size, started))
+				goto out;
+			started++;
+		}
+		k = done % window;
+		/* Check every byte on each buffer's first and last use. */
+		if (rdma_answer(fd, &bufs[k], size, done,
+				done < window || done >= count - window))
+			goto out;
+		rtt[done] = (now() - tsend[k]) * 1e6;
+		done++;
+	}
+	res->secs = now() - t0;
+	qsort(rtt, count, sizeof(double), cmp_double);
+	res->avg = 0;
+	for (i = 0; i < count; i++)
+		res->avg += rtt[i];
+	res->avg /= count;
+	res->p50 = rtt[count / 2];
+	res->p99 = rtt[(count * 99) / 100 < count ? (count * 99) / 100 : count - 1];
+	res->rate = count / res->secs;
+	res->mbps = (double)count * size / res->secs / 1e6;
+	ret = 0;
+out:
+	for (k = 0; k < window; k++) {
+		if (ret == 0 && rdma_dereg(fd, &bufs[k]))
+			ret = -1;
+		free(bufs[k].mem);
+	}
+	free(bufs);
+	free(tsend);
+	free(rtt);
+	return ret;
+}
+
 static void print_result(const char *fam, long size, const struct result *r)
 {
 	printf("%-9s size=%ld count=%ld window=%ld time=%.3fs "
@@ -187,13 +399,28 @@ static int bench(const struct net_opts *no, const char *host,
 	fd = net_connect(no, host, port);
 	if (verbose)
 		print_conn_info(fd, "connected");
-	set_nonblock(fd, 1);
+	if (rdma_op) {
+		struct smbdirect_info si;
+		socklen_t sl = sizeof(si);
+
+		if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &si, &sl))
+			die("SMBDIRECT_INFO: %s", strerror(errno));
+		for (i = 0; i < nsizes; i++)
+			if (!sizes[i] || sizes[i] > (long long)si.max_read_write_size)
+				die("size %ld: RDMA moves 1 to %u bytes (MaxReadWriteSize)",
+				    sizes[i], si.max_read_write_size);
+	} else {
+		set_nonblock(fd, 1);
+	}
 	for (i = 0; i < nsizes; i++) {
-		if (run(fd, sizes[i], &res[i])) {
+		if (rdma_op ? run_rdma(fd, sizes[i], &res[i]) :
+			      run(fd, sizes[i], &res[i])) {
 			close(fd);
 			return -1;
 		}
-		print_result(net_family_name(no), sizes[i], &res[i]);
+		print_result(rdma_op == BENCH_PEER_WRITES ? "rdma-write" :
+			     rdma_op ? "rdma-read" : net_family_name(no),
+			     sizes[i], &res[i]);
 	}
 	if (verbose)
 		print_smbd_opts(fd);
@@ -207,6 +434,10 @@ int main(int argc, char **argv)
 		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ "family", required_argument, NULL, OPT_FAMILY },
 		{ "compare", required_argument, NULL, OPT_COMPARE },
+		{ "rdma-write", no_argument, NULL, OPT_RDMA_WRITE },
+		{ "rdma-read", no_argument, NULL, OPT_RDMA_READ },
+		{ "register-each", no_argument, NULL, OPT_REGISTER_EACH },
+		{ "inval", no_argument, NULL, OPT_INVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -235,6 +466,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_COMPARE: compare = optarg; break;
+		case OPT_RDMA_WRITE: rdma_op = BENCH_PEER_WRITES; break;
+		case OPT_RDMA_READ: rdma_op = BENCH_PEER_READS; break;
+		case OPT_REGISTER_EACH: register_each = 1; break;
+		case OPT_INVAL: inval = register_each = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
@@ -245,6 +480,10 @@ int main(int argc, char **argv)
 		usage(2);
 	if (compare && no.tcp)
 		die("--compare measures AF_SMBDIRECT against TCP; drop --tcp");
+	if (rdma_op && (no.tcp || compare))
+		die("--rdma-write/--rdma-read need AF_SMBDIRECT and no --compare");
+	if (register_each && !rdma_op)
+		die("--register-each and --inval go with --rdma-write/--rdma-read");
 	if (!nsizes)
 		sizes[nsizes++] = 4096;
 

@@ -4,6 +4,10 @@
  * TCP with --tcp).  Every PDU received is sent back unchanged.  One thread,
  * epoll, non-blocking sockets; a connection whose framing is invalid (a
  * length with a non-zero top byte) is dropped.
+ *
+ * --rdma: one process per connection, blocking; a PDU that is an
+ * smbd-bench RDMA request (struct bench_rdma_req) is served with
+ * SMBDIRECT_RDMA_WRITE/READ and a response, any other PDU is echoed.
  */
 
 #include <errno.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include "common.h"
 
 #define OUT_HIGH	(1 << 20)	/* stop reading above this backlog */
@@ -47,10 +52,180 @@ static void usage(int status)
 "  --max-conns N   serve at most N connections at a time (default: no limit)\n"
 "  --once          serve one connection, exit when it closes\n"
 "                  (exit status 1 if it was dropped for an error)\n"
+"  --rdma          serve smbd-bench --rdma-write/--rdma-read requests too\n"
+"                  (one process per connection)\n"
 "  -q              quiet: no warnings\n"
 "  -v              verbose: listening address, connections, counters\n"
 "  -h, --help      show this help\n");
 	exit(status);
+}
+
+/* ---- --rdma: a blocking server, one process per connection ---- */
+
+static int rdma_mode;
+
+/* Send a response PDU, with Send-with-Invalidate of @token if @inv. */
+static int rdma_respond(int fd, const struct bench_rdma_resp *r, int inv,
+			uint32_t token)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct smbdirect_cmsg_remote_invalidate))];
+	} cb;
+	uint8_t hdr[FRAME_HDR_LEN];
+	struct iovec iov[2] = { { hdr, FRAME_HDR_LEN },
+				{ (void *)r, sizeof(*r) } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct smbdirect_cmsg_remote_invalidate ri = { token };
+	struct cmsghdr *c;
+
+	frame_put(hdr, sizeof(*r));
+	if (inv) {
+		memset(&cb, 0, sizeof(cb));
+		m.msg_control = &cb;
+		m.msg_controllen = sizeof(cb);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SMBDIRECT;
+		c->cmsg_type = SMBDIRECT_CMSG_REMOTE_INVALIDATE;
+		c->cmsg_len = CMSG_LEN(sizeof(ri));
+		memcpy(CMSG_DATA(c), &ri, sizeof(ri));
+	}
+	/* Short writes of 28 bytes do not happen on a blocking socket. */
+	return sendmsg(fd, &m, MSG_NOSIGNAL) == FRAME_HDR_LEN + (ssize_t)sizeof(*r) ?
+	       0 : -1;
+}
+
+/* One connection: returns the exit status for the child. */
+static int rdma_serve(int fd, int id)
+{
+	uint8_t hdr[FRAME_HDR_LEN], *pdu = NULL, *mem = NULL;
+	size_t pcap = 0, mcap = 0, i;
+	unsigned long long reqs = 0, moved = 0, pdus = 0;
+	long len;
+	int ret = 1;
+
+	set_nonblock(fd, 0);
+	for (;;) {
+		struct bench_rdma_req *q;
+		struct bench_rdma_resp r = { .magic = BENCH_RDMA_RESP };
+		struct smbdirect_rdma op = { 0 };
+		socklen_t ol = sizeof(op);
+		ssize_t n = read_full(fd, hdr, FRAME_HDR_LEN);
+
+		if (n == 0) {
+			ret = 0;
+			break;
+		}
+		if (n != FRAME_HDR_LEN || (len = frame_get(hdr)) < 0)
+			break;
+		if ((size_t)len > pcap) {
+			free(pdu);
+			pcap = len;
+			pdu = malloc(pcap);
+			if (!pdu)
+				die("out of memory");
+		}
+		if (read_full(fd, pdu, len) != len)
+			break;
+		q = (struct bench_rdma_req *)pdu;
+		if ((size_t)len < offsetof(struct bench_rdma_req, d) ||
+		    q->magic != BENCH_RDMA_REQ) {
+			/* Not ours: echo it. */
+			if (write_full(fd, hdr, FRAME_HDR_LEN) ||
+			    write_full(fd, pdu, len))
+				break;
+			pdus++;
+			continue;
+		}
+		if (q->nr > SMBDIRECT_MAX_DESCS ||
+		    (size_t)len < offsetof(struct bench_rdma_req, d) +
+				  q->nr * sizeof(q->d[0]) ||
+		    (q->op != BENCH_PEER_WRITES && q->op != BENCH_PEER_READS)) {
+			warnmsg("conn %d: bad RDMA request", id);
+			break;
+		}
+		if (q->len > mcap) {
+			free(mem);
+			mcap = q->len;
+			/* Page-aligned, as a server's page-cache pages are. */
+			mem = aligned_alloc(4096, (mcap + 4095) & ~4095ul);
+			if (!mem)
+				die("out of memory");
+			for (i = 0; i < mcap; i++)
+				mem[i] = bench_byte(i);
+		}
+		op.addr = (uintptr_t)mem;
+		op.len = q->len;
+		op.descs = (uintptr_t)q->d;
+		op.nr_descs = q->nr;
+		if (q->op == BENCH_PEER_WRITES)
+			memcpy(mem, &q->seq, q->len < 8 ? q->len : 8);
+		if (getsockopt(fd, SOL_SMBDIRECT, q->op == BENCH_PEER_WRITES ?
+			       SMBDIRECT_RDMA_WRITE : SMBDIRECT_RDMA_READ,
+			       &op, &ol)) {
+			r.status = -errno;
+			warnmsg("conn %d: RDMA %s of %u bytes: %s", id,
+				q->op == BENCH_PEER_WRITES ? "write" : "read",
+				q->len, strerror(errno));
+		} else if (q->op == BENCH_PEER_READS &&
+			   memcmp(mem, &q->seq, q->len < 8 ? q->len : 8)) {
+			r.status = -EBADMSG;
+		}
+		r.done = op.done;
+		r.seq = q->seq;
+		moved += op.done;
+		reqs++;
+		if (rdma_respond(fd, &r, q->inval && q->nr, q->d[0].token))
+			break;
+	}
+	if (verbose) {
+		fprintf(stderr, "%s: conn %d: closed%s, %llu RDMA requests, %llu bytes moved, %llu PDUs echoed\n",
+			prog, id, ret ? " on error" : "", reqs, moved, pdus);
+		print_smbd_opts(fd);
+	}
+	close(fd);
+	free(pdu);
+	free(mem);
+	return ret;
+}
+
+static int rdma_accept_loop(void)
+{
+	int fd, id = 0, status;
+	pid_t pid;
+
+	if (!once)
+		signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	set_nonblock(lfd, 0);
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			die("accept: %s", strerror(errno));
+		}
+		net_keepalive(&netopts, fd);
+		id++;
+		if (verbose) {
+			char what[32];
+
+			snprintf(what, sizeof(what), "conn %d: accepted", id);
+			print_conn_info(fd, what);
+		}
+		if (once) {
+			close(lfd);
+			return rdma_serve(fd, id);
+		}
+		pid = fork();
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (!pid) {
+			close(lfd);
+			status = rdma_serve(fd, id);
+			_exit(status);
+		}
+		close(fd);
+	}
 }
 
 static void ep_set(int fd, void *ptr, uint32_t ev, int op)
@@ -265,6 +440,7 @@ int main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		{ "rdma", no_argument, NULL, OPT_RDMA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -283,6 +459,7 @@ int main(int argc, char **argv)
 					      1 << 20);
 			break;
 		case OPT_ONCE: once = 1; break;
+		case OPT_RDMA: rdma_mode = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h': usage(0); break;
@@ -295,7 +472,16 @@ int main(int argc, char **argv)
 		usage(2);
 
 	signal(SIGPIPE, SIG_IGN);
+	if (rdma_mode && no->tcp)
+		die("--rdma needs AF_SMBDIRECT; drop --tcp");
 	lfd = net_listen(no, argc == 2 ? argv[0] : NULL, argv[argc - 1]);
+	if (rdma_mode) {
+		if (verbose)
+			fprintf(stderr, "%s: listening on %s (%s, RDMA requests served)\n",
+				prog, local_str(lfd, buf, sizeof(buf)),
+				net_family_name(no));
+		return rdma_accept_loop();
+	}
 	set_nonblock(lfd, 1);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)

@@ -60,6 +60,8 @@
  *                              time out and others send a bad request;
  *                              two more send one as soon as connected
  *
+ * RDMA offload modes (rdma-*, req-rdma-*): see "RDMA offload abuse".
+ *
  * Exit status 0 when everything behaved as expected.  rogue releases all
  * its RDMA resources explicitly and fails if any release fails.
  */
@@ -482,7 +484,9 @@ static void ep_pump(struct ep *e)
 	if (n < 0)
 		die("ibv_poll_cq failed");
 	for (i = 0; i < n; i++) {
-		if (wc[i].opcode & IBV_WC_RECV) {
+		/* An error completion's opcode is undefined: the receive
+		 * slots are the work request ids below NR_RECV. */
+		if (wc[i].wr_id < NR_RECV) {
 			if (wc[i].status != IBV_WC_SUCCESS) {
 				if (wc[i].status != IBV_WC_WR_FLUSH_ERR)
 					say("receive failed: %s",
@@ -532,27 +536,16 @@ static int ep_recv(struct ep *e, uint8_t *out, int tmo)
 	return len;
 }
 
-/* Send @len bytes of @msg and wait for the completion.  Return its status
- * (IBV_WC_SUCCESS == 0), or -1 on timeout. */
-static int ep_send(struct ep *e, const void *msg, int len)
+/* Post one signaled work request and wait for its completion.  Return
+ * its status (IBV_WC_SUCCESS == 0), or -1 on timeout. */
+static int ep_post(struct ep *e, struct ibv_send_wr *wr)
 {
-	int slot = NR_RECV + (e->send_next++ % NR_SEND);
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)(e->buf + slot * SLOT),
-		.length = len,
-		.lkey = e->mr->lkey,
-	};
-	struct ibv_send_wr wr = {
-		.wr_id = slot, .sg_list = &sge, .num_sge = 1,
-		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
-	}, *bad;
+	struct ibv_send_wr *bad;
 	long end = now_ms() + TMO_MS;
 	int want, errs = e->send_errors;
 
-	if (len > SLOT)
-		die("message too long");
-	memcpy(e->buf + slot * SLOT, msg, len);
-	if (ibv_post_send(e->id->qp, &wr, &bad))
+	wr->send_flags = IBV_SEND_SIGNALED;
+	if (ibv_post_send(e->id->qp, wr, &bad))
 		die("ibv_post_send: %s", strerror(errno));
 	want = ++e->sends_posted;
 	while (e->sends_done < want) {
@@ -562,6 +555,35 @@ static int ep_send(struct ep *e, const void *msg, int len)
 		usleep(1000);
 	}
 	return e->send_errors > errs ? (int)e->last_send_status : 0;
+}
+
+/* Send @len bytes of @msg, with Send-with-Invalidate of @inv_rkey if
+ * @inv; wait for the completion (see ep_post). */
+static int ep_send_inv(struct ep *e, const void *msg, int len, int inv,
+		       uint32_t inv_rkey)
+{
+	int slot = NR_RECV + (e->send_next++ % NR_SEND);
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)(e->buf + slot * SLOT),
+		.length = len,
+		.lkey = e->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = slot, .sg_list = &sge, .num_sge = 1,
+		.opcode = inv ? IBV_WR_SEND_WITH_INV : IBV_WR_SEND,
+	};
+
+	if (len > SLOT)
+		die("message too long");
+	if (inv)
+		wr.invalidate_rkey = inv_rkey;
+	memcpy(e->buf + slot * SLOT, msg, len);
+	return ep_post(e, &wr);
+}
+
+static int ep_send(struct ep *e, const void *msg, int len)
+{
+	return ep_send_inv(e, msg, len, 0, 0);
 }
 
 /* Post @len bytes of @msg without waiting for the completion. */
@@ -831,12 +853,12 @@ static void *client_thread(void *arg)
 
 /* ---- server modes: rogue listens, the kernel connects ---- */
 
-static void rogue_accept(struct ep *e)
+static void rogue_accept(struct ep *e, int p)
 {
 	struct sockaddr_storage a = addr;
 
 	ep_init(e);
-	set_port(&a, port);
+	set_port(&a, p);
 	if (rdma_create_id(e->ec, &e->listen_id, NULL, RDMA_PS_TCP))
 		die("rdma_create_id: %s", strerror(errno));
 	if (rdma_bind_addr(e->listen_id, (void *)&a))
@@ -953,7 +975,7 @@ static int server_mode(void)
 	}
 	c_npdu = npdu;
 
-	rogue_accept(&e);
+	rogue_accept(&e, port);
 	if (pthread_create(&th, NULL, client_thread, NULL))
 		die("pthread_create");
 	rogue_accept2(&e);
@@ -1428,7 +1450,7 @@ static int flags_mode(void)
 
 	good_resp(&resp);
 	resp.credits_granted = 3;
-	rogue_accept(&e);
+	rogue_accept(&e, port);
 	if (pthread_create(&th, NULL, flags_client_thread, NULL))
 		die("pthread_create");
 	rogue_accept2(&e);
@@ -1640,6 +1662,558 @@ static int lclose_mode(void)
 	return 0;
 }
 
+/* ---- RDMA offload abuse ---- */
+
+/*
+ * rdma-inval-foreign   the kernel holds two connections to rogue; on
+ *                      the second it registers a buffer and sends its
+ *                      descriptors; on the first rogue sends a valid PDU,
+ *                      then one with Send-with-Invalidate naming the
+ *                      second connection's token: the first fails with
+ *                      EPROTO, violations == 1; the second still works
+ *                      and its registration deregisters
+ * rdma-inval-stale     the kernel registers, sends the descriptors and
+ *                      deregisters; rogue Send-with-Invalidates that token
+ * rdma-inval-bogus     rogue Send-with-Invalidates a token that exists
+ *                      nowhere (the device refuses the invalidation: the
+ *                      kernel's receive completes with "remote invalid
+ *                      request", on rxe and siw)
+ *                      (all three: EPROTO, violations == 1)
+ * rdma-write-stale     the kernel registers buffer 1, sends its
+ *                      descriptors, deregisters it, registers buffer 2 and
+ *                      sends those; rogue RDMA-writes to buffer 1's stale
+ *                      token: rogue's write fails, neither buffer changes,
+ *                      the kernel's socket fails (an error, within 60 s);
+ *                      on iWARP the write completes and the connection
+ *                      ends (EOF or an error)
+ * req-rdma-stall       (rogue connects) rogue sends the descriptor of an
+ *                      8 MiB buffer of its own; as the AF_SMBDIRECT server
+ *                      RDMA-reads it, rogue's QP goes to the error state
+ *                      and answers nothing more: the read fails within
+ *                      60 s, the socket fails, no violation
+ */
+
+#define KREG_LEN	65536
+#define STALL_LEN	(8 << 20)
+
+/* A registration the AF_SMBDIRECT side made, as the rogue learns it. */
+struct kreg {
+	uint64_t handle;
+	uint32_t nr;
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+	uint8_t *buf;			/* KREG_LEN and a guard page */
+};
+
+static int kreg_add(int fd, struct kreg *r, uint8_t fillb)
+{
+	struct smbdirect_register q = {
+		.len = KREG_LEN, .access = SMBDIRECT_ACCESS_REMOTE_WRITE,
+		.max_descs = SMBDIRECT_MAX_DESCS,
+	};
+	socklen_t l = sizeof(q);
+
+	r->buf = aligned_alloc(4096, KREG_LEN + 4096);
+	if (!r->buf)
+		die("out of memory");
+	memset(r->buf, fillb, KREG_LEN + 4096);
+	q.addr = (uintptr_t)r->buf;
+	q.descs = (uintptr_t)r->d;
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_REGISTER, &q, &l))
+		return -errno;
+	r->handle = q.handle;
+	r->nr = q.nr_descs;
+	return 0;
+}
+
+static int kreg_del(int fd, const struct kreg *r)
+{
+	return setsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &r->handle,
+			  sizeof(r->handle)) ? -errno : 0;
+}
+
+/* Offset of the first byte of @r's buffer (and guard) not @b, or -1. */
+static long kreg_changed(const struct kreg *r, uint8_t b)
+{
+	long i;
+
+	for (i = 0; i < KREG_LEN + 4096; i++)
+		if (r->buf[i] != b)
+			return i;
+	return -1;
+}
+
+/* A PDU "DESC" + count + descriptors (host order), Direct-TCP framed. */
+static int write_descs(int fd, uint32_t nr,
+		       const struct smbdirect_buffer_desc *d)
+{
+	uint8_t b[4 + 8 + sizeof(struct smbdirect_buffer_desc) *
+		  SMBDIRECT_MAX_DESCS];
+	int len = 8 + nr * sizeof(*d);
+
+	b[0] = 0;
+	b[1] = len >> 16;
+	b[2] = len >> 8;
+	b[3] = len;
+	memcpy(b + 4, "DESC", 4);
+	memcpy(b + 8, &nr, 4);
+	memcpy(b + 12, d, nr * sizeof(*d));
+	return write(fd, b, len + 4) == len + 4 ? 0 : -1;
+}
+
+static void parse_descs(const uint8_t *p, int len, uint32_t *nr,
+			struct smbdirect_buffer_desc *d)
+{
+	if (len < 8 || memcmp(p, "DESC", 4))
+		die("expected a descriptor PDU, got %d bytes", len);
+	memcpy(nr, p + 4, 4);
+	if (!*nr || *nr > SMBDIRECT_MAX_DESCS || len != 8 + (int)(*nr * sizeof(*d)))
+		die("descriptor PDU of %d bytes with %u descriptors", len, *nr);
+	memcpy(d, p + 8, *nr * sizeof(*d));
+}
+
+/* The kernel's next PDU (one message), its credit grants counted. */
+static int recv_kernel_pdu(struct ep *e, uint8_t *out, int max)
+{
+	uint8_t m[SLOT];
+	struct data_hdr h;
+	int len;
+
+	for (;;) {
+		len = ep_recv(e, m, TMO_MS);
+		if (len < 0)
+			die("no PDU from the kernel");
+		if (len < 20)
+			die("kernel sent a %d-byte data message", len);
+		dec_data_hdr(m, &h);
+		e->kmsgs++;
+		e->credits += h.credits_granted;
+		if (!h.length)
+			continue;
+		if (h.remaining || h.offset + h.length > (uint32_t)len ||
+		    h.length > (uint32_t)max)
+			die("unexpected kernel message: %u+%u of %d, %u remaining",
+			    h.offset, h.length, len, h.remaining);
+		memcpy(out, m + h.offset, h.length);
+		return h.length;
+	}
+}
+
+/* Answer the kernel's negotiate request with a good response. */
+static void rogue_negotiate_server(struct ep *e)
+{
+	struct neg_resp resp;
+	uint8_t m[SLOT];
+	int len;
+
+	len = ep_recv(e, m, TMO_MS);
+	if (len != NEG_REQ_LEN)
+		die("negotiate request of %d bytes", len);
+	good_resp(&resp);
+	enc_neg_resp(m, &resp);
+	if (ep_send(e, m, NEG_RESP_LEN))
+		die("negotiate response not sent");
+}
+
+/* A valid data message carrying @s, Send-with-Invalidate of @rkey. */
+static int send_pdu_inv(struct ep *e, const char *s, uint32_t rkey)
+{
+	struct data_hdr h = {
+		.credits_requested = 16, .offset = DATA_HDR_LEN,
+		.length = strlen(s),
+	};
+	uint8_t m[SLOT] = {};
+
+	enc_data_hdr(m, &h);
+	memcpy(m + DATA_HDR_LEN, s, h.length);
+	return ep_send_inv(e, m, DATA_HDR_LEN + h.length, 1, rkey);
+}
+
+/* RDMA WRITE @len bytes of @b into the peer's (@raddr, @rkey). */
+static int ep_rdma_write(struct ep *e, uint8_t b, uint32_t len,
+			 uint64_t raddr, uint32_t rkey)
+{
+	uint8_t *src = e->buf + NR_RECV * SLOT;
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)src, .length = len, .lkey = e->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = 0xbad, .sg_list = &sge, .num_sge = 1,
+		.opcode = IBV_WR_RDMA_WRITE,
+	};
+
+	if (len > NR_SEND * SLOT)
+		die("RDMA write too long");
+	memset(src, b, len);
+	wr.wr.rdma.remote_addr = raddr;
+	wr.wr.rdma.rkey = rkey;
+	return ep_post(e, &wr);
+}
+
+/* What the AF_SMBDIRECT side saw, for the rogue to check. */
+static struct {
+	struct smbd_result a;		/* the connection rogue attacks */
+	int reg_err, dereg_err, dereg2_err;
+	long changed1, changed2;	/* first changed byte, or -1 */
+	int b_pdu_ok, b_dereg_err;	/* rdma-inval-foreign: connection 2 */
+	struct smbdirect_info b_info;
+	long fail_ms;			/* rdma-write-stale: time to fail */
+	int so_error;
+} kside;
+
+/* recv() with a deadline: bytes, 0 at EOF, or -1 with errno. */
+static int recv_within(int fd, void *b, int n, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return recv(fd, b, n, MSG_DONTWAIT);
+}
+
+static void *rdma_kernel_thread(void *arg)
+{
+	struct sockaddr_storage dst = addr;
+	struct kreg r1 = {}, r2 = {};
+	int fa, fb = -1, foreign = !strcmp(mode, "rdma-inval-foreign");
+	char buf[256];
+
+	fa = socket(AF_SMBDIRECT, SOCK_STREAM, 0);
+	if (fa < 0)
+		die("socket(AF_SMBDIRECT): %s", strerror(errno));
+	set_port(&dst, port);
+	if (connect(fa, (void *)&dst, addrlen))
+		die("connect: %s", strerror(errno));
+	if (foreign) {
+		fb = socket(AF_SMBDIRECT, SOCK_STREAM, 0);
+		set_port(&dst, port + 1);
+		if (fb < 0 || connect(fb, (void *)&dst, addrlen))
+			die("second connection: %s", strerror(errno));
+	}
+	kside.reg_err = kreg_add(foreign ? fb : fa, &r1, 0x11);
+	if (kside.reg_err || write_descs(foreign ? fb : fa, r1.nr, r1.d))
+		die("registration: %s", strerror(-kside.reg_err));
+	if (!strcmp(mode, "rdma-inval-stale") ||
+	    !strcmp(mode, "rdma-write-stale")) {
+		kside.dereg_err = kreg_del(fa, &r1);
+		if (!strcmp(mode, "rdma-write-stale")) {
+			/* A fresh registration, likely on the same MR. */
+			if (kreg_add(fa, &r2, 0x22) ||
+			    write_descs(fa, r2.nr, r2.d))
+				die("second registration failed");
+		} else if (write_pdu(fa, "deregistered")) {
+			die("write: %s", strerror(errno));
+		}
+	}
+	if (!strcmp(mode, "rdma-write-stale")) {
+		long t0 = now_ms();
+		socklen_t el = sizeof(kside.so_error);
+
+		kside.a.recv_ret = recv_within(fa, buf, sizeof(buf), TMO_MS);
+		kside.a.recv_errno = kside.a.recv_ret < 0 ? errno : 0;
+		kside.fail_ms = now_ms() - t0;
+		getsockopt(fa, SOL_SOCKET, SO_ERROR, &kside.so_error, &el);
+		kside.a.info = info_of(fa, &kside.a.info_errno);
+		kside.changed1 = kreg_changed(&r1, 0x11);
+		kside.changed2 = kreg_changed(&r2, 0x22);
+		kside.dereg2_err = kreg_del(fa, &r2);
+	} else {
+		drain_failed(fa, 1, &kside.a);
+		kside.changed1 = kreg_changed(&r1, 0x11);
+	}
+	if (foreign) {
+		kside.b_pdu_ok = read_pdu(fb, buf, sizeof(buf)) > 0 &&
+				 !strcmp(buf, "still here");
+		kside.b_info = info_of(fb, &kside.a.info_errno);
+		kside.b_dereg_err = kreg_del(fb, &r1);
+		close(fb);
+	} else if (strcmp(mode, "rdma-inval-stale") &&
+		   strcmp(mode, "rdma-write-stale")) {
+		kside.dereg_err = kreg_del(fa, &r1);
+	}
+	close(fa);
+	free(r1.buf);
+	free(r2.buf);
+	return NULL;
+}
+
+static int rdma_server_mode(void)
+{
+	int foreign = !strcmp(mode, "rdma-inval-foreign");
+	int write_stale = !strcmp(mode, "rdma-write-stale");
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS], d2[SMBDIRECT_MAX_DESCS];
+	uint8_t m[SLOT];
+	struct ep ea, eb;
+	uint32_t nr, nr2, token;
+	pthread_t th;
+	int st, len, iwarp = 0;
+
+	if (!foreign && !write_stale && strcmp(mode, "rdma-inval-stale") &&
+	    strcmp(mode, "rdma-inval-bogus"))
+		return -1;
+	rogue_accept(&ea, port);
+	if (foreign)
+		rogue_accept(&eb, port + 1);
+	if (pthread_create(&th, NULL, rdma_kernel_thread, NULL))
+		die("pthread_create");
+	rogue_accept2(&ea);
+	rogue_negotiate_server(&ea);
+	if (foreign) {
+		rogue_accept2(&eb);
+		rogue_negotiate_server(&eb);
+	}
+	/* Credits come with the kernel's first message; a PDU may carry them. */
+	if (foreign)
+		wait_kernel_grant(&ea);
+	len = recv_kernel_pdu(foreign ? &eb : &ea, m, sizeof(m));
+	parse_descs(m, len, &nr, d);
+	token = d[0].token;
+	say("kernel registered %u descriptor(s), first token %#x, offset %#llx, length %u",
+	    nr, token, (unsigned long long)d[0].offset, d[0].length);
+
+	if (write_stale) {
+		len = recv_kernel_pdu(&ea, m, sizeof(m));
+		parse_descs(m, len, &nr2, d2);
+		say("after deregistering, the kernel registered token %#x", d2[0].token);
+		iwarp = ea.id->verbs->device->transport_type ==
+			IBV_TRANSPORT_IWARP;
+		st = ep_rdma_write(&ea, 0x77, d[0].length, d[0].offset, token);
+		say("RDMA write to the stale token: %s", st < 0 ? "timeout" :
+		    ibv_wc_status_str(st));
+		/*
+		 * On iWARP a write completes once sent; the responder's
+		 * verdict comes back as a TERMINATE that ends the
+		 * connection, not as this completion's status.
+		 */
+		EXPECT(st == IBV_WC_REM_ACCESS_ERR || (iwarp && !st),
+		       "RDMA write to a stale token: %s, want remote access error",
+		       st < 0 ? "timeout" : ibv_wc_status_str(st));
+	} else {
+		if (!strcmp(mode, "rdma-inval-stale")) {
+			len = recv_kernel_pdu(&ea, m, sizeof(m));
+			EXPECT(len == 12 && !memcmp(m, "deregistered", 12),
+			       "no notice of the deregistration");
+		} else if (!strcmp(mode, "rdma-inval-bogus")) {
+			token = 0xdead0042;	/* an index no device uses */
+		}
+		EXPECT(!send_pdu(&ea, pdus[0], 0), "valid PDU not delivered");
+		st = send_pdu_inv(&ea, pdus[1], token);
+		say("Send-with-Invalidate of token %#x: %s", token,
+		    st < 0 ? "timeout" : ibv_wc_status_str(st));
+		if (foreign)
+			EXPECT(!send_pdu(&eb, "still here", 0),
+			       "PDU on the second connection not delivered");
+	}
+	EXPECT(!ep_wait_disconnect(&ea, TMO_MS), "the kernel did not disconnect");
+	pthread_join(th, NULL);
+	if (foreign) {
+		ep_wait_disconnect(&eb, TMO_MS);
+		ep_destroy(&eb);
+	}
+	ep_destroy(&ea);
+
+	say("recv: ret %d %s, then %d; poll revents %#x; pdus read %d; violations %llu; remote invalidations %llu; dereg %d",
+	    kside.a.recv_ret, errname(kside.a.recv_errno), kside.a.after_ret,
+	    kside.a.poll_revents, kside.a.pdus_read,
+	    (unsigned long long)kside.a.info.violations,
+	    (unsigned long long)kside.a.info.remote_invalidations,
+	    kside.dereg_err);
+	EXPECT(kside.changed1 < 0, "registered buffer changed at byte %ld",
+	       kside.changed1);
+	if (write_stale) {
+		say("failed after %ld ms: SO_ERROR %s; new registration deregisters: %d",
+		    kside.fail_ms, errname(kside.so_error), kside.dereg2_err);
+		EXPECT(kside.changed2 < 0, "the new registration changed at byte %ld",
+		       kside.changed2);
+		EXPECT(!kside.dereg_err, "deregister: %s",
+		       strerror(-kside.dereg_err));
+		/*
+		 * iWARP: the device's TERMINATE and TCP close reach our
+		 * side as the peer's disconnect, with no status saying
+		 * why: EOF is all it can report (Documentation/uapi.rst).
+		 */
+		EXPECT((kside.a.recv_ret < 0 && kside.a.recv_errno != ETIMEDOUT) ||
+		       (iwarp && !kside.a.recv_ret),
+		       "the connection did not fail: recv %d %s after %ld ms",
+		       kside.a.recv_ret, errname(kside.a.recv_errno),
+		       kside.fail_ms);
+		EXPECT(!kside.dereg2_err || kside.dereg2_err == -ENOENT,
+		       "deregister after the failure: %s",
+		       strerror(-kside.dereg2_err));
+		return 0;
+	}
+	EXPECT(kside.a.poll_revents & POLLERR, "poll did not show POLLERR");
+	EXPECT(kside.a.pdus_read == 1, "read %d earlier PDUs, want 1",
+	       kside.a.pdus_read);
+	EXPECT(kside.a.recv_ret < 0 && kside.a.recv_errno == EPROTO,
+	       "recv: %d %s, want -1 EPROTO", kside.a.recv_ret,
+	       errname(kside.a.recv_errno));
+	EXPECT(kside.a.info.violations == 1, "violations %llu, want 1",
+	       (unsigned long long)kside.a.info.violations);
+	EXPECT(kside.a.info.remote_invalidations == 0,
+	       "remote invalidations %llu, want 0",
+	       (unsigned long long)kside.a.info.remote_invalidations);
+	if (foreign) {
+		say("second connection: PDU after the attack %s, violations %llu, deregister %d",
+		    kside.b_pdu_ok ? "read" : "lost",
+		    (unsigned long long)kside.b_info.violations,
+		    kside.b_dereg_err);
+		EXPECT(kside.b_pdu_ok, "second connection broken");
+		EXPECT(kside.b_info.violations == 0 &&
+		       kside.b_info.remote_invalidations == 0,
+		       "second connection: violations %llu, remote invalidations %llu",
+		       (unsigned long long)kside.b_info.violations,
+		       (unsigned long long)kside.b_info.remote_invalidations);
+		EXPECT(!kside.b_dereg_err, "second connection: deregister: %s",
+		       strerror(-kside.b_dereg_err));
+	} else if (!strcmp(mode, "rdma-inval-stale")) {
+		EXPECT(!kside.dereg_err, "deregister: %s",
+		       strerror(-kside.dereg_err));
+	} else {
+		EXPECT(!kside.dereg_err || kside.dereg_err == -ENOENT,
+		       "deregister after the failure: %s",
+		       strerror(-kside.dereg_err));
+	}
+	return 0;
+}
+
+/* req-rdma-stall: the AF_SMBDIRECT server's side, in a thread. */
+static struct {
+	int l, s;
+	volatile int reading;
+	int rd_ret, rd_errno, recv_ret, recv_errno;
+	long rd_ms;
+	uint64_t done;
+	struct smbdirect_info info;
+	int info_errno;
+} sside;
+
+static void *stall_server_thread(void *arg)
+{
+	uint8_t *buf = aligned_alloc(4096, STALL_LEN);
+	struct smbdirect_rdma r = { .len = STALL_LEN };
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+	char pdu[512];
+	socklen_t l = sizeof(r);
+	uint32_t nr;
+	int len;
+	long t0;
+
+	if (!buf)
+		die("out of memory");
+	sside.s = accept_within(sside.l, TMO_MS);
+	if (sside.s < 0)
+		die("accept: %s", strerror(errno));
+	len = read_pdu(sside.s, pdu, sizeof(pdu));
+	parse_descs((uint8_t *)pdu, len, &nr, d);
+	r.addr = (uintptr_t)buf;
+	r.descs = (uintptr_t)d;
+	r.nr_descs = nr;
+	t0 = now_ms();
+	sside.reading = 1;
+	sside.rd_ret = getsockopt(sside.s, SOL_SMBDIRECT, SMBDIRECT_RDMA_READ,
+				  &r, &l);
+	sside.rd_errno = sside.rd_ret ? errno : 0;
+	sside.rd_ms = now_ms() - t0;
+	sside.done = r.done;
+	sside.recv_ret = recv_within(sside.s, pdu, sizeof(pdu), TMO_MS);
+	sside.recv_errno = sside.recv_ret < 0 ? errno : 0;
+	sside.info = info_of(sside.s, &sside.info_errno);
+	close(sside.s);
+	free(buf);
+	return NULL;
+}
+
+static int rdma_client_mode(void)
+{
+	struct neg_req req = {
+		.min_version = V1, .max_version = V1, .credits_requested = 16,
+		.preferred_send_size = K_MAX_RECV,
+		.max_receive_size = K_MAX_RECV,
+		.max_fragmented_size = K_MAX_FRAG,
+	};
+	struct ibv_qp_attr qa = { .qp_state = IBV_QPS_ERR };
+	struct smbdirect_buffer_desc d = {};
+	struct sockaddr_storage la;
+	struct neg_resp resp;
+	struct ibv_mr *mr;
+	uint8_t m[SLOT], *mem;
+	struct data_hdr h = {
+		.credits_requested = 16, .offset = DATA_HDR_LEN,
+		.length = 8 + sizeof(d),
+	};
+	pthread_t th;
+	struct ep e;
+	uint32_t one = 1;
+	int len;
+
+	if (strcmp(mode, "req-rdma-stall"))
+		return -1;
+	sside.l = smbd_listener(&la);
+	rogue_connect(&e, &la);
+	enc_neg_req(m, &req);
+	if (ep_send(&e, m, NEG_REQ_LEN))
+		die("negotiate request not sent");
+	len = ep_recv(&e, m, TMO_MS);
+	if (len < NEG_RESP_LEN)
+		die("no negotiate response");
+	dec_neg_resp(m, &resp);
+	if (resp.status || !resp.credits_granted ||
+	    resp.max_read_write_size < STALL_LEN)
+		die("negotiate: status %#x, %u credits, MaxReadWriteSize %u",
+		    resp.status, resp.credits_granted,
+		    resp.max_read_write_size);
+	mem = aligned_alloc(4096, STALL_LEN);
+	if (!mem)
+		die("out of memory");
+	memset(mem, 0x5c, STALL_LEN);
+	mr = ibv_reg_mr(e.pd, mem, STALL_LEN,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ);
+	if (!mr)
+		die("ibv_reg_mr: %s", strerror(errno));
+	d.offset = (uintptr_t)mem;
+	d.token = mr->rkey;
+	d.length = STALL_LEN;
+	if (pthread_create(&th, NULL, stall_server_thread, NULL))
+		die("pthread_create");
+	/* One PDU: the descriptor of 8 MiB for the server to read. */
+	h.credits_granted = 16;
+	enc_data_hdr(m, &h);
+	memcpy(m + DATA_HDR_LEN, "DESC", 4);
+	memcpy(m + DATA_HDR_LEN + 4, &one, 4);
+	memcpy(m + DATA_HDR_LEN + 8, &d, sizeof(d));
+	EXPECT(!ep_send(&e, m, DATA_HDR_LEN + h.length),
+	       "descriptor PDU not delivered");
+	/* Stop answering as the read starts: the device goes silent. */
+	while (!sside.reading)
+		usleep(100);
+	if (ibv_modify_qp(e.id->qp, &qa, IBV_QP_STATE))
+		die("ibv_modify_qp(ERR): %s", strerror(errno));
+	say("QP in the error state: rogue answers nothing more");
+	pthread_join(th, NULL);
+	EXPECT(!ep_wait_disconnect(&e, TMO_MS), "the kernel did not disconnect");
+	/* The MR is on the endpoint's PD: it goes first. */
+	EXPECT(!ibv_dereg_mr(mr), "ibv_dereg_mr: %s", strerror(errno));
+	ep_destroy(&e);
+	free(mem);
+	close(sside.l);
+
+	say("RDMA read: ret %d %s after %ld ms, %llu done; then recv %d %s; violations %llu",
+	    sside.rd_ret, errname(sside.rd_errno), sside.rd_ms,
+	    (unsigned long long)sside.done, sside.recv_ret,
+	    errname(sside.recv_errno),
+	    (unsigned long long)sside.info.violations);
+	EXPECT(sside.rd_ret < 0, "the RDMA read of a silent peer succeeded");
+	EXPECT(sside.rd_ms < TMO_MS, "the RDMA read took %ld ms", sside.rd_ms);
+	EXPECT(sside.recv_ret <= 0 && sside.recv_errno != ETIMEDOUT,
+	       "the socket did not fail: recv %d %s", sside.recv_ret,
+	       errname(sside.recv_errno));
+	EXPECT(sside.info.violations == 0, "violations %llu, want 0",
+	       (unsigned long long)sside.info.violations);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int opt, ret;
@@ -1661,7 +2235,11 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		goto usage;
 	mode = argv[optind];
-	if (!strcmp(mode, "data-flags"))
+	if (!strncmp(mode, "req-rdma-", 9))
+		ret = rdma_client_mode();
+	else if (!strncmp(mode, "rdma-", 5))
+		ret = rdma_server_mode();
+	else if (!strcmp(mode, "data-flags"))
 		ret = flags_mode();
 	else if (!strcmp(mode, "silent"))
 		ret = silent_mode();

@@ -7,8 +7,12 @@
 # "peer <addr>: <what>; disconnecting"; legitimate refusals (a failure
 # Status, a version range without 0x0100) are no violation.  Our own data
 # messages never ask for a response (data-flags), and peers that connect
-# and stay silent pin only a few hundred bytes each (silent).  Listeners
-# stay healthy, nothing leaks, and the module unloads at the end.
+# and stay silent pin only a few hundred bytes each (silent).  RDMA offload
+# abuse: a Send-with-Invalidate of a token the peer was not given is a
+# violation; a write to a stale token changes no memory and fails the
+# connection; a peer that stops answering our RDMA read fails it too, no
+# hang.  Listeners stay healthy, nothing leaks, and the module unloads at
+# the end.
 #   violations.sh [mode...]    default: all (see rogue.c for the modes)
 . "$AFS_TOP/tests/guest/lib.sh"
 
@@ -37,7 +41,7 @@ data-frag-total		bad fragment sequence or length
 data-frag-seq		bad fragment sequence or length
 data-nocredit		message sent without a credit
 data-credit-overflow	credits granted past 65535
-data-oversize-small	message longer than MaxReceiveSize
+data-oversize-small	(message longer than MaxReceiveSize|sent a message the device refused as invalid)
 data-empty-align	malformed data transfer message
 data-empty-offset	malformed data transfer message
 data-empty-remaining	(bad fragment sequence or length|malformed data transfer message)
@@ -53,6 +57,19 @@ req-data-offset		malformed data transfer message
 req-nocredit		message sent without a credit
 silent			-
 "
+# RDMA offload (rogue.c, "RDMA offload abuse"): tokens the peer was not
+# given, a write to a stale token, a peer that stops during our RDMA read.
+# A token the device knows (and may invalidate) reaches us with the
+# message and is not ours; one it does not know (or, on siw, one of
+# another protection domain) fails the receive with "remote invalid
+# request", which only the peer's message causes.
+rdma_modes="
+rdma-inval-foreign	(invalidated a token we did not give|sent a message the device refused as invalid)
+rdma-inval-stale	(invalidated a token we did not give|sent a message the device refused as invalid)
+rdma-inval-bogus	sent a message the device refused as invalid
+rdma-write-stale	-
+req-rdma-stall		-
+"
 # Run over IPv6 as well (one of each kind).
 v6_modes="neg-version neg-status data-offset req-credits0 req-data-offset"
 
@@ -60,7 +77,7 @@ check "insmod af_smbdirect" afs_insmod
 check "rdma link up (${AFS_LINK:-rxe})" afs_rdma_up
 
 what_of() {
-	printf '%s\n%s\n' "$server_modes" "$client_modes" |
+	printf '%s\n%s\n%s\n' "$server_modes" "$client_modes" "$rdma_modes" |
 		awk -v m="$1" '$1 == m { $1 = ""; sub(/^ +/, ""); print }'
 }
 
@@ -93,7 +110,8 @@ run() {
 		"$(echo "$lines" | grep -c .)" = 1
 }
 
-all=$(printf '%s\n%s\n' "$server_modes" "$client_modes" | awk 'NF { print $1 }')
+all=$(printf '%s\n%s\n%s\n' "$server_modes" "$client_modes" "$rdma_modes" |
+	awk 'NF { print $1 }')
 modes=${*:-$all}
 for m in $modes; do
 	[ -n "$(what_of "$m")" ] || { fail "unknown mode $m"; continue; }
@@ -123,6 +141,13 @@ no_cm_ids() {
 	return 1
 }
 check "no RDMA CM ids left" no_cm_ids
+# ... and no MR or QP of ours (rogue checks its own releases).
+no_mr_qp() {
+	rdma resource show qp 2>/dev/null | grep -v "qpn 1 " | grep -q . &&
+		{ rdma resource show qp; return 1; }
+	[ -z "$(rdma resource show mr 2>/dev/null)" ] || { rdma resource show mr; return 1; }
+}
+check "no MR or QP left" no_mr_qp
 check "rmmod af_smbdirect" afs_unload
 check_fails "module gone" grep -q '^af_smbdirect ' /proc/modules
 afs_done

@@ -268,6 +268,18 @@ lrc=$?
 check "smbdcat SIGUSR1 prints counters" eval '[ $rc = 0 ] && [ $lrc = 0 ] &&
 	same "$T/in1" "$T/out" && grep -q "^smbdcat: sent 5 bytes (1 PDUs)" "$T/cerr"'
 
+# RDMA offload needs AF_SMBDIRECT: refused over TCP with a reason.
+$TMO $BENCH --rdma-write --tcp 127.0.0.1 1 > /dev/null 2> "$T/err1"
+rc1=$?
+$TMO $BENCH --inval -s 4k 127.0.0.1 1 > /dev/null 2> "$T/err2"
+rc2=$?
+$TMO $ECHO --rdma --tcp 1 > /dev/null 2> "$T/err3"
+rc3=$?
+check "smbd-bench --rdma-write refuses --tcp" eval '[ $rc1 = 1 ] && grep -q "need AF_SMBDIRECT" "$T/err1"'
+check "smbd-bench --inval needs an RDMA mode" eval '[ $rc2 = 1 ] && grep -q "go with --rdma" "$T/err2"'
+check "smbd-echo --rdma refuses --tcp" eval '[ $rc3 = 1 ] && grep -q "needs AF_SMBDIRECT" "$T/err3"'
+check "smbd-bench --help lists --rdma-write" eval '$BENCH --help | grep -q -- --rdma-write'
+
 # libsmbdirect-preload.so's tests count in this tally (tests/preload.sh).
 OBJ=${OBJ:-$(dirname "$BIN")/tools-obj}
 if [ -x "$OBJ/preload-check" ]; then
