@@ -422,6 +422,7 @@ static int recv_check(int fd, uint8_t *b, uint32_t seed, uint32_t pdu,
 /* ---- storm ---- */
 
 static atomic_int stop;
+static atomic_int accept_stop;	/* set once every client has finished */
 static int storm_l;
 
 static atomic_int storm_servers;	/* server threads alive */
@@ -480,7 +481,7 @@ static void *storm_acceptor(void *arg)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	while (!atomic_load(&stop)) {
+	while (!atomic_load(&accept_stop)) {
 		op_begin(w, "accept", 0, 30);
 		s = accept_within(storm_l, 100);
 		op_end(w);
@@ -646,6 +647,11 @@ static void t_storm(void)
 	atomic_store(&stop, 1);
 	for (i = 0; i < n; i++)
 		pthread_join(tc[i], NULL);
+	/*
+	 * Only now: a client that connected just before the stop waits
+	 * for its echo, and the server end of it is still to be accepted.
+	 */
+	atomic_store(&accept_stop, 1);
 	pthread_join(ta, NULL);
 	/* Server threads end at their peer's close (20 s at most). */
 	for (i = 0; i < 300 && atomic_load(&storm_servers); i++)
