@@ -194,6 +194,7 @@ struct afsmbd_conn {
 	unsigned long qp_dead_at;	/* (L) jiffies of the first such flush */
 	unsigned int keepalive_secs;
 	struct work_struct teardown_work;
+	struct completion drained;	/* teardown drained the QP */
 
 	/* server children */
 	struct sock *parent;		/* listener; ref held until destruct */
@@ -280,6 +281,8 @@ int afsmbd_conn_connect(struct sock *sk, struct sockaddr *addr);
 struct sock *afsmbd_conn_accept(struct sock *lsk);
 void afsmbd_conn_fail(struct afsmbd_conn *conn, int err);
 void afsmbd_conn_fail_locked(struct afsmbd_conn *conn, int err);
+int afsmbd_post_send_chain(struct afsmbd_conn *conn,
+			   struct ib_send_wr *first);
 void afsmbd_violation(struct afsmbd_conn *conn, const char *what);
 void afsmbd_violation_locked(struct afsmbd_conn *conn, const char *what);
 int afsmbd_conn_set_limit(struct afsmbd_conn *conn, int optname, u32 val);

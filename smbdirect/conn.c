@@ -159,6 +159,7 @@ void afsmbd_conn_init(struct afsmbd_conn *conn)
 	INIT_DELAYED_WORK(&conn->neg_work, afsmbd_neg_timeout);
 	INIT_DELAYED_WORK(&conn->ka_work, afsmbd_keepalive_work);
 	INIT_WORK(&conn->teardown_work, afsmbd_teardown_work);
+	init_completion(&conn->drained);
 	INIT_WORK(&conn->setup_work, afsmbd_setup_work);
 	INIT_DELAYED_WORK(&conn->compact_work, afsmbd_compact_work);
 	conn->keepalive_secs = min_t(unsigned int,
@@ -349,6 +350,36 @@ void afsmbd_conn_fail(struct afsmbd_conn *conn, int err)
 	spin_unlock_bh(&conn->lock);
 }
 
+/**
+ * afsmbd_post_send_chain() - post send-queue work requests while connected
+ * @conn: connection, lock_sock held by the caller
+ * @first: the chain
+ *
+ * A device may take part of a chain and refuse the rest (a full or broken
+ * send queue).  What it took is in flight and names the caller's memory,
+ * but the request that would signal the end may be among the refused: so
+ * the connection fails, and this waits until teardown has drained the QP,
+ * after which the caller may free everything the chain named.
+ *
+ * Return: 0, -ENOTCONN if not connected, or the device's error.
+ */
+int afsmbd_post_send_chain(struct afsmbd_conn *conn, struct ib_send_wr *first)
+{
+	const struct ib_send_wr *bad = first;
+	int err;
+
+	spin_lock_bh(&conn->lock);
+	err = conn->state == AFSMBD_C_CONNECTED ?
+	      ib_post_send(conn->qp, first, &bad) : -ENOTCONN;
+	spin_unlock_bh(&conn->lock);
+	if (err && err != -ENOTCONN)
+		afsmbd_conn_fail(conn, -EIO);
+	/* Teardown drains before it takes lock_sock: no deadlock. */
+	if (err && bad != first)
+		wait_for_completion(&conn->drained);
+	return err;
+}
+
 /*
  * The peer disconnected.  After negotiate that is its close: stop sending,
  * but keep delivering what it sent before; teardown drains the QP and only
@@ -472,6 +503,7 @@ static void afsmbd_teardown_work(struct work_struct *work)
 		 */
 		if (conn->qp)
 			ib_drain_qp(conn->qp);
+		complete_all(&conn->drained);
 	}
 
 	/* Socket calls that use the QP (offload) hold lock_sock. */

@@ -180,39 +180,51 @@ static void afsmbd_reg_free(struct afsmbd_conn *conn, struct afsmbd_reg *reg)
 	kfree(reg);
 }
 
-/* Post one chained REG_MR per MR; RC order puts them before our SENDs. */
+/*
+ * Map the DMA segments onto as few MRs as they fill, then post one chained
+ * REG_MR per MR; RC order puts them before our SENDs.  With an IOMMU the
+ * segments may be merged (longer than a page, fewer than the pages), so an
+ * MR ends where its page list is full, possibly inside a segment: the next
+ * MR resumes at that offset.  MRs left over go back to the pool.
+ */
 static int afsmbd_reg_post(struct afsmbd_conn *conn, struct afsmbd_reg *reg)
 {
 	struct ib_reg_wr wr[SMBDIRECT_MAX_DESCS] = {};
 	struct scatterlist *sg = reg->sgt.sgl;
-	u32 per = afsmbd_mr_pages(conn->pd->device), i;
-	int left = reg->mapped, n, err;
+	unsigned int sg_off = 0;
+	int left = reg->mapped, n, k;
+	u32 i, used;
 
-	for (i = 0; i < reg->nr_mrs; i++) {
+	for (i = 0; i < reg->nr_mrs && left; i++) {
 		struct ib_mr *mr = reg->mr[i];
-		int cnt = min_t(int, left, per), k;
 
-		n = ib_map_mr_sg(mr, sg, cnt, NULL, PAGE_SIZE);
-		if (n != cnt)
-			return n < 0 ? n : -EINVAL;
-		for (k = 0; k < cnt; k++)
+		n = ib_map_mr_sg(mr, sg, left, &sg_off, PAGE_SIZE);
+		if (n < 0)
+			return n;
+		/* No progress at all: nothing more would fit. */
+		if (!n && !sg_off)
+			return -EINVAL;
+		for (k = 0; k < n; k++)
 			sg = sg_next(sg);
-		left -= cnt;
+		left -= n;
 		ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 		wr[i].wr.opcode = IB_WR_REG_MR;
 		wr[i].wr.wr_cqe = &reg->reg_cqe;
-		wr[i].wr.next = i + 1 < reg->nr_mrs ? &wr[i + 1].wr : NULL;
+		if (i)
+			wr[i - 1].wr.next = &wr[i].wr;
 		wr[i].mr = mr;
 		wr[i].key = mr->rkey;
 		wr[i].access = reg->access == SMBDIRECT_ACCESS_REMOTE_WRITE ?
 			       IB_ACCESS_REMOTE_WRITE | IB_ACCESS_LOCAL_WRITE :
 			       IB_ACCESS_REMOTE_READ;
 	}
-	spin_lock_bh(&conn->lock);
-	err = conn->state == AFSMBD_C_CONNECTED ?
-	      ib_post_send(conn->qp, &wr[0].wr, NULL) : -ENOTCONN;
-	spin_unlock_bh(&conn->lock);
-	return err;
+	if (left)
+		return -EINVAL;
+	used = i;
+	for (; i < reg->nr_mrs; i++)
+		ib_mr_pool_put(conn->qp, &conn->reg_mrs, reg->mr[i]);
+	reg->nr_mrs = used;
+	return afsmbd_post_send_chain(conn, &wr[0].wr);
 }
 
 /*
@@ -498,10 +510,7 @@ static bool afsmbd_reg_invalidate(struct afsmbd_conn *conn,
 	last->send_flags = IB_SEND_SIGNALED;
 	last->wr_cqe = &reg->inv_cqe;
 	reinit_completion(&reg->inv_done);
-	spin_lock_bh(&conn->lock);
-	err = conn->state == AFSMBD_C_CONNECTED ?
-	      ib_post_send(conn->qp, first, NULL) : -ENOTCONN;
-	spin_unlock_bh(&conn->lock);
+	err = afsmbd_post_send_chain(conn, first);
 	if (err)
 		return false;
 	wait_for_completion(&reg->inv_done);

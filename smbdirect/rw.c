@@ -90,10 +90,7 @@ static ssize_t afsmbd_rw_pages(struct afsmbd_conn *conn, struct page **pages,
 		chain = rdma_rw_ctx_wrs(&ctx[i], conn->qp, port,
 					i == inited - 1 ? &op.cqe : NULL,
 					chain);
-	spin_lock_bh(&conn->lock);
-	err = conn->state == AFSMBD_C_CONNECTED ?
-	      ib_post_send(conn->qp, chain, NULL) : -ENOTCONN;
-	spin_unlock_bh(&conn->lock);
+	err = afsmbd_post_send_chain(conn, chain);
 	if (err)
 		goto out;
 	/*
