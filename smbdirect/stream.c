@@ -344,9 +344,14 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		    READ_ONCE(conn->state) == AFSMBD_C_FAILED) {
 			/*
 			 * Never a clean EOF inside a PDU, even once a writer
-			 * has taken the socket error.
+			 * (or an earlier read) has taken the socket error.
+			 * Teardown sets rx_cut once drained; a connection
+			 * failed with an error may be read before that, and
+			 * its reassembly stopped where the error found it.
 			 */
-			if (!copied && conn->rx_cut)
+			if (!copied && (conn->rx_cut ||
+					(READ_ONCE(conn->err) &&
+					 READ_ONCE(conn->reasm.active))))
 				err = -ECONNRESET;
 			break;
 		}
