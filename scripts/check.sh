@@ -159,9 +159,10 @@ esac
 #   6.12: the offload (its options and stream are the debug kernel's 6.12)
 #   7.x (newest): options, offload, the stream suite through
 #     IPPROTO_SMBDIRECT, network namespaces
-#   debug 6.12 (KASAN, lockdep, kmemleak): KUnit, the stream suite and the
-#     offload over siw, options over siw (the iWARP ones), trace events,
-#     cifs.ko and ksmbd, a rogue peer, lifecycle races, fault injection
+#   debug 6.12 (KASAN, lockdep, kmemleak): KUnit, the stream suite over
+#     siw, the offload over rxe and siw, options over siw (the iWARP
+#     ones), trace events, cifs.ko and ksmbd, a rogue peer (offload abuse
+#     too), lifecycle races, fault injection
 # AFS_FULL=1 (make check-full) runs every suite on every kernel and link.
 full=${AFS_FULL:-}
 for k in $built; do
@@ -169,7 +170,7 @@ for k in $built; do
 	case $k in
 	bookworm) suites="smoke stream options rdma diag kernel" ;;
 	trixie) suites="rdma" ;;
-	debug) suites="diag" ;;
+	debug) suites="diag rdma" ;;
 	*) suites="options rdma" ;;
 	esac
 	[ "${r%%.*}" -ge 7 ] && suites="$suites stream-ipproto netns"
