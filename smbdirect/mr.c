@@ -40,8 +40,12 @@ struct afsmbd_reg {
 	struct ib_mr *mr[SMBDIRECT_MAX_DESCS];
 	u32 nr_inval;			/* (L) tokens the peer invalidated */
 	bool inval[SMBDIRECT_MAX_DESCS];	/* (L) */
-	struct sg_table sgt;
-	int mapped;			/* entries mapped by ib_dma_map_sg */
+	struct sg_table sgt;		/* one entry a page */
+	/* Each MR's share of sgt, DMA-mapped on its own (see reg_build) */
+	u32 nr_mapped;
+	struct scatterlist *chunk[SMBDIRECT_MAX_DESCS];
+	int nents[SMBDIRECT_MAX_DESCS];
+	int mapped[SMBDIRECT_MAX_DESCS];	/* what ib_dma_map_sg made */
 	struct page **pages;
 	unsigned long npages;
 	struct mm_struct *mm;		/* user pages: charged to this mm */
@@ -170,9 +174,9 @@ static void afsmbd_reg_free(struct afsmbd_conn *conn, struct afsmbd_reg *reg)
 {
 	u32 i;
 
-	if (reg->mapped)
-		ib_dma_unmap_sg(conn->pd->device, reg->sgt.sgl,
-				reg->sgt.orig_nents, afsmbd_reg_dir(reg));
+	for (i = 0; i < reg->nr_mapped; i++)
+		ib_dma_unmap_sg(conn->pd->device, reg->chunk[i], reg->nents[i],
+				afsmbd_reg_dir(reg));
 	for (i = 0; i < reg->nr_mrs; i++)
 		ib_mr_pool_put(conn->qp, &conn->reg_mrs, reg->mr[i]);
 	sg_free_table(&reg->sgt);
@@ -180,66 +184,48 @@ static void afsmbd_reg_free(struct afsmbd_conn *conn, struct afsmbd_reg *reg)
 	kfree(reg);
 }
 
-/*
- * Map the DMA segments onto as few MRs as they fill, then post one chained
- * REG_MR per MR; RC order puts them before our SENDs.  With an IOMMU the
- * segments may be merged (longer than a page, fewer than the pages), so an
- * MR ends where its page list is full, possibly inside a segment: the next
- * MR resumes at that offset.  MRs left over go back to the pool.
- */
+/* Post one chained REG_MR per MR; RC order puts them before our SENDs. */
 static int afsmbd_reg_post(struct afsmbd_conn *conn, struct afsmbd_reg *reg)
 {
 	struct ib_reg_wr wr[SMBDIRECT_MAX_DESCS] = {};
-	struct scatterlist *sg = reg->sgt.sgl;
-	unsigned int sg_off = 0;
-	int left = reg->mapped, n, k;
-	u32 i, used;
+	u32 i;
+	int n;
 
-	for (i = 0; i < reg->nr_mrs && left; i++) {
+	for (i = 0; i < reg->nr_mrs; i++) {
 		struct ib_mr *mr = reg->mr[i];
 
-		n = ib_map_mr_sg(mr, sg, left, &sg_off, PAGE_SIZE);
-		if (n < 0)
-			return n;
-		/* No progress at all: nothing more would fit. */
-		if (!n && !sg_off)
-			return -EINVAL;
-		for (k = 0; k < n; k++)
-			sg = sg_next(sg);
-		left -= n;
+		n = ib_map_mr_sg(mr, reg->chunk[i], reg->mapped[i], NULL,
+				 PAGE_SIZE);
+		if (n != reg->mapped[i])
+			return n < 0 ? n : -EINVAL;
 		ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
 		wr[i].wr.opcode = IB_WR_REG_MR;
 		wr[i].wr.wr_cqe = &reg->reg_cqe;
-		if (i)
-			wr[i - 1].wr.next = &wr[i].wr;
+		wr[i].wr.next = i + 1 < reg->nr_mrs ? &wr[i + 1].wr : NULL;
 		wr[i].mr = mr;
 		wr[i].key = mr->rkey;
 		wr[i].access = reg->access == SMBDIRECT_ACCESS_REMOTE_WRITE ?
 			       IB_ACCESS_REMOTE_WRITE | IB_ACCESS_LOCAL_WRITE :
 			       IB_ACCESS_REMOTE_READ;
 	}
-	if (left)
-		return -EINVAL;
-	used = i;
-	for (; i < reg->nr_mrs; i++)
-		ib_mr_pool_put(conn->qp, &conn->reg_mrs, reg->mr[i]);
-	reg->nr_mrs = used;
 	return afsmbd_post_send_chain(conn, &wr[0].wr);
 }
 
 /*
  * Register the pages in reg->pages (first page at @off) for @len bytes.
- * lock_sock held, connection connected.
+ * lock_sock held, connection connected.  On error the caller frees @reg:
+ * nr_mapped and nr_mrs count only what was really mapped and taken.
  */
 static int afsmbd_reg_build(struct afsmbd_conn *conn, struct afsmbd_reg *reg,
 			    u32 off, u32 max_descs)
 {
 	struct ib_device *dev = conn->pd->device;
-	u32 per = afsmbd_mr_pages(dev), i;
-	int err;
+	u32 per = afsmbd_mr_pages(dev), need, i;
+	struct scatterlist *sg;
+	int err, k;
 
-	reg->nr_mrs = DIV_ROUND_UP(reg->npages, per);
-	if (reg->nr_mrs > min_t(u32, max_descs, SMBDIRECT_MAX_DESCS))
+	need = DIV_ROUND_UP(reg->npages, per);
+	if (need > min_t(u32, max_descs, SMBDIRECT_MAX_DESCS))
 		return -EMSGSIZE;
 	/* One entry a page: every MR but the last ends on a page boundary. */
 	err = sg_alloc_table_from_pages_segment(&reg->sgt, reg->pages,
@@ -247,10 +233,26 @@ static int afsmbd_reg_build(struct afsmbd_conn *conn, struct afsmbd_reg *reg,
 						PAGE_SIZE, GFP_KERNEL);
 	if (err)
 		return err;
-	reg->mapped = ib_dma_map_sg(dev, reg->sgt.sgl, reg->sgt.orig_nents,
-				    afsmbd_reg_dir(reg));
-	if (!reg->mapped)
-		return -ENOMEM;
+	if (reg->sgt.orig_nents != reg->npages)
+		return -EINVAL;
+	/*
+	 * Each MR's pages are mapped on their own: an IOMMU may merge the
+	 * segments it maps, into fewer and longer ones, but then never
+	 * across two MRs, and one MR's share always fits its page list.
+	 */
+	sg = reg->sgt.sgl;
+	for (i = 0; i < need; i++) {
+		reg->chunk[i] = sg;
+		reg->nents[i] = min_t(unsigned long, per,
+				      reg->npages - (unsigned long)i * per);
+		reg->mapped[i] = ib_dma_map_sg(dev, sg, reg->nents[i],
+					       afsmbd_reg_dir(reg));
+		if (!reg->mapped[i])
+			return -ENOMEM;
+		reg->nr_mapped = i + 1;
+		for (k = 0; k < reg->nents[i]; k++)
+			sg = sg_next(sg);
+	}
 	if (!conn->reg_pool) {
 		err = ib_mr_pool_init(conn->qp, &conn->reg_mrs, AFSMBD_REG_MRS,
 				      IB_MR_TYPE_MEM_REG, per, 0);
@@ -258,12 +260,11 @@ static int afsmbd_reg_build(struct afsmbd_conn *conn, struct afsmbd_reg *reg,
 			return err;
 		conn->reg_pool = true;
 	}
-	for (i = 0; i < reg->nr_mrs; i++) {
+	for (i = 0; i < need; i++) {
 		reg->mr[i] = ib_mr_pool_get(conn->qp, &conn->reg_mrs);
-		if (!reg->mr[i]) {
-			reg->nr_mrs = i;
+		if (!reg->mr[i])
 			return -ENOBUFS;
-		}
+		reg->nr_mrs = i + 1;
 	}
 	return afsmbd_reg_post(conn, reg);
 }
