@@ -205,6 +205,22 @@ static int reg(int fd, void *p, size_t len, uint32_t access,
 	return 0;
 }
 
+/* A registration for the peer to read with room for @max descriptors. */
+static int reg_n(int fd, void *p, size_t len, uint32_t max)
+{
+	struct smbdirect_buffer_desc d[SMBDIRECT_MAX_DESCS];
+	struct smbdirect_register r = {
+		.addr = (uintptr_t)p, .len = len,
+		.access = SMBDIRECT_ACCESS_REMOTE_READ,
+		.max_descs = max, .descs = (uintptr_t)d,
+	};
+	socklen_t l = sizeof(r);
+
+	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_REGISTER, &r, &l))
+		return -errno;
+	return 0;
+}
+
 static int64_t rdma(int fd, int op, void *p, size_t len, const struct req *q)
 {
 	struct smbdirect_rdma r = {
@@ -324,7 +340,7 @@ static void t_abuse(void)
 	struct req q = { 0 }, bad;
 	socklen_t il = sizeof(ci);
 	uint64_t h = 0, h2;
-	uint8_t *buf = malloc(1 << 20), b[16];
+	uint8_t *buf = malloc(1 << 20), b[16], *big;
 	void *ro;
 	int l, c, s, i;
 
@@ -338,6 +354,24 @@ static void t_abuse(void)
 	CHECK(reg(c, buf, (size_t)ci.max_read_write_size + 1,
 		  SMBDIRECT_ACCESS_REMOTE_READ, &q, &h) == -EMSGSIZE,
 	      "registration past MaxReadWriteSize %u", ci.max_read_write_size);
+	/*
+	 * Fewer descriptors than the registration needs (1 MiB at a page
+	 * offset spans 257 pages, more than one MR maps): an error, no
+	 * oops; with room for SMBDIRECT_MAX_DESCS it works.
+	 */
+	big = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(big != MAP_FAILED, "mmap");
+	CHECK(reg_n(c, big + 100, 1 << 20, 0) == -EMSGSIZE &&
+	      reg_n(c, big + 100, 1 << 20, 1) == -EMSGSIZE,
+	      "1 MiB at a page offset registered with room for 0 or 1 "
+	      "descriptors");
+	CHECK(reg(c, big + 100, 1 << 20, SMBDIRECT_ACCESS_REMOTE_READ, &q,
+		  &h) == 0 && q.nr >= 2, "1 MiB at a page offset: %u descriptors",
+	      q.nr);
+	CHECK(!setsockopt(c, SOL_SMBDIRECT, SMBDIRECT_DEREGISTER, &h,
+			  sizeof(h)), "deregister");
+	munmap(big, 2 << 20);
 	/* read-only memory for the peer to write into */
 	ro = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(ro != MAP_FAILED, "mmap");
