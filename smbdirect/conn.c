@@ -471,11 +471,15 @@ static void afsmbd_teardown_work(struct work_struct *work)
 	struct rdma_cm_id *id = NULL;
 	bool first = false, disconnect = false;
 
-	/* None can be armed again: teardown_queued is set. */
+	/*
+	 * None can be armed again: teardown_queued is set.  compact_work
+	 * takes lock_sock, whose holder may be waiting for the drain
+	 * (afsmbd_post_send_chain()), so it is waited for only after that.
+	 */
 	cancel_delayed_work_sync(&conn->neg_work);
 	cancel_delayed_work_sync(&conn->ka_work);
 	cancel_work_sync(&conn->setup_work);
-	cancel_delayed_work_sync(&conn->compact_work);
+	cancel_delayed_work(&conn->compact_work);
 
 	mutex_lock(&conn->mutex);
 	if (!conn->torn_down) {
@@ -505,6 +509,7 @@ static void afsmbd_teardown_work(struct work_struct *work)
 			ib_drain_qp(conn->qp);
 		complete_all(&conn->drained);
 	}
+	cancel_delayed_work_sync(&conn->compact_work);
 
 	/* Socket calls that use the QP (offload) hold lock_sock. */
 	lock_sock(sk);
