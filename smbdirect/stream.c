@@ -278,6 +278,18 @@ static size_t afsmbd_copy_rx(const struct afsmbd_rx *rx, u32 skip,
 	return done;
 }
 
+/* Did the connection end inside a PDU?  Then no read may say EOF. */
+static bool afsmbd_rx_cut(struct afsmbd_conn *conn)
+{
+	bool cut;
+
+	spin_lock_bh(&conn->lock);
+	cut = conn->rx_cut || (conn->state == AFSMBD_C_FAILED &&
+			       conn->reasm.active);
+	spin_unlock_bh(&conn->lock);
+	return cut;
+}
+
 /**
  * afsmbd_stream_recvmsg() - read the Direct-TCP stream
  * @sk: socket, lock_sock held
@@ -345,13 +357,11 @@ int afsmbd_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			/*
 			 * Never a clean EOF inside a PDU, even once a writer
 			 * (or an earlier read) has taken the socket error.
-			 * Teardown sets rx_cut once drained; a connection
-			 * failed with an error may be read before that, and
-			 * its reassembly stopped where the error found it.
+			 * Teardown sets rx_cut once drained; before that a
+			 * failed connection's reassembly says the same (it
+			 * is fed under conn->lock only while delivering).
 			 */
-			if (!copied && (conn->rx_cut ||
-					(READ_ONCE(conn->err) &&
-					 READ_ONCE(conn->reasm.active))))
+			if (!copied && afsmbd_rx_cut(conn))
 				err = -ECONNRESET;
 			break;
 		}

@@ -431,20 +431,23 @@ static void afsmbd_data_recv(struct afsmbd_conn *conn, struct afsmbd_rx *rx,
 		afsmbd_violation(conn, "malformed data transfer message");
 		return;
 	}
-	/* The reassembly state is this handler's alone (one CQ, serial). */
+	spin_lock_bh(&conn->lock);
+	if (conn->state != AFSMBD_C_CONNECTED &&
+	    conn->state != AFSMBD_C_DRAINING)
+		goto out;
+	/*
+	 * Reassembly is written by this handler only (one CQ, serial) and
+	 * only while delivering, under conn->lock: once the connection has
+	 * failed it says whether the reader was left inside a PDU.
+	 */
 	ev = afsmbd_reasm_feed(&conn->reasm, hdr.data_length,
 			       hdr.remaining_data_length);
 	if (ev < 0 || (ev != AFSMBD_REASM_EMPTY &&
 		       afsmbd_rxchunk_init(&rx->chunk, ev, conn->reasm.total,
 					   hdr.data_offset, hdr.data_length))) {
-		afsmbd_violation(conn, "bad fragment sequence or length");
-		return;
-	}
-
-	spin_lock_bh(&conn->lock);
-	if (conn->state != AFSMBD_C_CONNECTED &&
-	    conn->state != AFSMBD_C_DRAINING)
+		afsmbd_violation_locked(conn, "bad fragment sequence or length");
 		goto out;
+	}
 	err = afsmbd_credit_recv(&conn->recv_credits, &conn->send_credits,
 				 hdr.credits_granted);
 	if (err) {
