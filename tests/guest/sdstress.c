@@ -14,7 +14,8 @@
  *               flight, to a port without listener, with shutdown()
  *   connshut    -n rounds: a blocking connect() raced by shutdown(SHUT_RDWR)
  *               from another thread at a random point of the setup; connect
- *               returns within seconds, recv/send after it never crash
+ *               returns within seconds, recv/send after it never crash;
+ *               connect_timeout 2, then a pause past it
  *   kashake     -n rounds: SMBDIRECT_KEEPALIVE_INTERVAL set in a loop while
  *               the connection fails (peer closes, or a local shutdown),
  *               then a pause for any keepalive timer left behind to fire
@@ -745,6 +746,8 @@ static void t_connshut(void)
 	for (i = 0; i < n; i++) {
 		fd = sock_new(0);
 		CHECK(fd >= 0, "socket: %s", strerror(errno));
+		/* Short, so a timer armed after teardown fires in the pause. */
+		setu(fd, SMBDIRECT_CONNECT_TIMEOUT, 2);
 		sh.fd = fd;
 		sh.delay = xs(&r) % (useconds_t)(setup * 1.5e6 + 1);
 		sh.err = 0;
@@ -801,7 +804,8 @@ static void t_connshut(void)
 	printf("connshut: %d rounds; slowest connect return after the "
 	       "shutdown: %.2f s\n", n, worst);
 	tally_print();
-	sleep(2);
+	/* Past connect_timeout: a timer armed after teardown fires now. */
+	sleep(3);
 }
 
 /* ---- kashake: keepalive changes racing a failing connection ---- */
