@@ -21,6 +21,7 @@
  *     (-X: corrupt the data on purpose, to show the other end notices)
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/af_smbdirect.h>
 #include "sdcommon.h"
@@ -334,6 +336,26 @@ static void t_rw(bool write, bool inval)
 	close(l);
 }
 
+/* In a child as nobody: 0 if a 1 MiB registration fails with ENOMEM. */
+static int memlock_as_nobody(int c, uint8_t *buf)
+{
+	struct req q;
+	uint64_t h;
+	pid_t pid = fork();
+	int st, r;
+
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		r = reg(c, buf, 1 << 20, SMBDIRECT_ACCESS_REMOTE_READ, &q, &h);
+		_exit(r == -ENOMEM ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+}
+
 static void t_abuse(void)
 {
 	struct smbdirect_info ci;
@@ -420,10 +442,32 @@ static void t_abuse(void)
 		i = reg(c, buf, 1 << 20, SMBDIRECT_ACCESS_REMOTE_READ, &q, &h);
 		CHECK(geteuid() == 0 ? i == 0 : i == -ENOMEM,
 		      "registration past RLIMIT_MEMLOCK: %d", i);
+		/* The same without CAP_IPC_LOCK: nobody, in a child. */
+		if (geteuid() == 0)
+			CHECK(memlock_as_nobody(c, buf) == 0,
+			      "as nobody, 1 MiB past a 64 KiB RLIMIT_MEMLOCK "
+			      "was not refused with ENOMEM");
 	}
 	close(c);
 	close(s);
 	close(l);
+	/* Bounded: 16 registrations a socket, then ENOBUFS. */
+	pair(&l, &c, &s);
+	for (i = 0; i < 16; i++)
+		CHECK(reg(c, buf + i * 8192, 4096,
+			  SMBDIRECT_ACCESS_REMOTE_WRITE, &q, &h) == 0,
+		      "registration %d of 16", i + 1);
+	i = reg(c, buf + 16 * 8192, 4096, SMBDIRECT_ACCESS_REMOTE_WRITE, &q,
+		&h);
+	CHECK(i == -ENOBUFS, "17th registration: %d, want ENOBUFS", i);
+	close(c);
+	close(s);
+	close(l);
+	/* Not connected (yet, or any more): ENOTCONN. */
+	c = sock_new();
+	i = reg(c, buf, 4096, SMBDIRECT_ACCESS_REMOTE_READ, &q, &h);
+	CHECK(i == -ENOTCONN, "registration on a fresh socket: %d", i);
+	close(c);
 	free(buf);
 }
 
