@@ -84,6 +84,7 @@
 #include <rdma/rdma_cma.h>
 #include <infiniband/verbs.h>
 #include <linux/af_smbdirect.h>
+#include "accept_within.h"
 
 /* ---- our own encoder: [MS-SMBD] 2.2, little endian ---- */
 
@@ -1191,22 +1192,6 @@ static int smbd_listener_n(struct sockaddr_storage *la, int backlog)
 static int smbd_listener(struct sockaddr_storage *la)
 {
 	return smbd_listener_n(la, 2);
-}
-
-/* accept() on a non-blocking listener after waiting up to @ms for it to
- * become readable; -1 with errno (EAGAIN: nothing to accept). */
-static int accept_within(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-	int fl = fcntl(l, F_GETFL), s, err;
-
-	poll(&p, 1, ms);
-	fcntl(l, F_SETFL, fl | O_NONBLOCK);
-	s = accept(l, NULL, NULL);
-	err = errno;
-	fcntl(l, F_SETFL, fl);
-	errno = err;
-	return s;
 }
 
 /* The listener still works: a good AF_SMBDIRECT connection, one PDU each

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/af_smbdirect.h>
+#include "accept_within.h"
 
 extern char *program_invocation_short_name;
 
@@ -77,21 +78,6 @@ static inline long long sd_buffer_bytes(int fd)
 	if (getsockopt(fd, SOL_SMBDIRECT, SMBDIRECT_INFO, &i, &len))
 		return -1;
 	return (long long)i.buffer_bytes;
-}
-
-/* Accept within ms, or -1 with errno (EAGAIN: nothing came). */
-static inline int accept_within(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-	int fl = fcntl(l, F_GETFL), s, err;
-
-	poll(&p, 1, ms);
-	fcntl(l, F_SETFL, fl | O_NONBLOCK);
-	s = accept(l, NULL, NULL);
-	err = errno;
-	fcntl(l, F_SETFL, fl);
-	errno = err;
-	return s;
 }
 
 #endif /* SDCOMMON_H */
